@@ -1,0 +1,15 @@
+'use strict';
+// CommonJS entry for Node: the wasm-bindgen Node build plus HalideError.
+const wasm = require('../pkg/node/halide_wasm_executor.js');
+
+/** Every error the executor raises. `code` is Halide's negative error code or a string such as 'bad-argument', 'trap', 'abort'. */
+class HalideError extends Error {
+  constructor(message, options = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HalideError';
+    this.code = options.code;
+  }
+}
+wasm.registerErrorClass(HalideError);
+
+module.exports = { Pipeline: wasm.Pipeline, HalideError };

@@ -1,0 +1,113 @@
+// Set-up that `npm start`, `npm test`, `npm run bench` and `npm run serve`
+// do for themselves on a fresh machine (one with rustup/cargo, node/npm,
+// python3 and apt), and that costs nothing when everything is in place:
+//   - the wasm32-unknown-unknown Rust target (rustup)
+//   - wasm-pack (cargo install; it then installs wasm-bindgen's CLI itself)
+//   - node_modules (npm install; brings binaryen's wasm-opt for release builds)
+//   - Debian's chromium and chromium-driver for browser tests (apt-get)
+//   - pkg/node and pkg/web, rebuilt when a source is newer than the build
+//
+// Usage: node scripts/setup.mjs [--browser] [--build] [--force-build]
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const cargoBin = join(os.homedir(), '.cargo', 'bin');
+// Tools installed by this script must be found by the ones it runs next.
+process.env.PATH = [join(root, 'node_modules', '.bin'), cargoBin, process.env.PATH].join(delimiter);
+
+function log(msg) {
+  console.log(`[setup] ${msg}`);
+}
+
+/** Runs a command, inheriting stdio; throws when it fails. */
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
+}
+
+function output(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: root });
+  return r.status === 0 ? r.stdout : null;
+}
+
+function ensureRustTarget() {
+  const installed = output('rustup', ['target', 'list', '--installed']) ?? '';
+  if (!installed.split('\n').includes('wasm32-unknown-unknown')) {
+    log('adding the wasm32-unknown-unknown target');
+    run('rustup', ['target', 'add', 'wasm32-unknown-unknown']);
+  }
+}
+
+function ensureWasmPack() {
+  if (output('wasm-pack', ['--version']) === null) {
+    log('installing wasm-pack (cargo install; a few minutes, once)');
+    run('cargo', ['install', '--locked', 'wasm-pack']);
+  }
+}
+
+function ensureNodeModules() {
+  const stamp = join(root, 'node_modules', '.package-lock.json');
+  const newer = (f) => existsSync(join(root, f)) && statSync(join(root, f)).mtimeMs > statSync(stamp).mtimeMs;
+  if (!existsSync(stamp) || newer('package.json') || newer('package-lock.json')) {
+    log('installing node modules');
+    run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
+  }
+}
+
+export const chromium = '/usr/bin/chromium';
+export const chromedriver = '/usr/bin/chromedriver';
+
+function ensureBrowser() {
+  if (existsSync(chromium) && existsSync(chromedriver)) return;
+  log("installing Debian's chromium and chromium-driver");
+  const sudo = process.getuid && process.getuid() !== 0 ? ['sudo'] : [];
+  const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args]) : run('apt-get', args));
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  apt(['update']);
+  const r = spawnSync(sudo.length ? 'sudo' : 'apt-get', [...(sudo.length ? ['apt-get'] : []), 'install', '-y', 'chromium', 'chromium-driver'], { stdio: 'inherit', env });
+  if (r.status !== 0) throw new Error('apt-get install chromium chromium-driver failed');
+}
+
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds pkg/node and pkg/web (release, optimised by binaryen's wasm-opt) when stale. */
+export function build({ force = false } = {}) {
+  const sources = Math.max(newest(join(root, 'src')), statSync(join(root, 'Cargo.toml')).mtimeMs);
+  for (const [target, dir] of [['nodejs', 'pkg/node'], ['web', 'pkg/web']]) {
+    const stamp = join(root, dir, 'halide_wasm_executor_bg.wasm');
+    if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= sources) continue;
+    log(`building ${dir} (wasm-pack --target ${target})`);
+    run('wasm-pack', ['build', '--release', '--target', target, '--out-dir', dir, '--no-pack', '--weak-refs']);
+  }
+}
+
+export function setup({ browser = false, doBuild = false, forceBuild = false } = {}) {
+  ensureRustTarget();
+  ensureWasmPack();
+  ensureNodeModules();
+  if (browser) ensureBrowser();
+  if (doBuild || forceBuild) build({ force: forceBuild });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const a = process.argv.slice(2);
+  try {
+    setup({ browser: a.includes('--browser'), doBuild: a.includes('--build'), forceBuild: a.includes('--force-build') });
+  } catch (e) {
+    console.error(`[setup] ${e.message}`);
+    process.exit(1);
+  }
+}

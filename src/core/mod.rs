@@ -1,0 +1,19 @@
+//! The pure-Rust core of the executor: everything that can be decided
+//! without a JavaScript engine. It has no `wasm-bindgen` in it and is tested
+//! natively with `cargo test`.
+//!
+//! - [`types`]: Halide's element types and their JavaScript names.
+//! - [`layout`]: `halide_buffer_t` / `halide_dimension_t` in a wasm32 guest.
+//! - [`scalar`]: scalar argument checks and encoding.
+//! - [`allocator`]: the guest heap's `malloc`/`free` bookkeeping.
+//! - [`memory`]: checked reads and writes of a guest memory.
+//! - [`metadata`]: the pipeline's `halide_filter_metadata_t`.
+//! - [`error`]: the typed errors.
+
+pub mod allocator;
+pub mod error;
+pub mod layout;
+pub mod memory;
+pub mod metadata;
+pub mod scalar;
+pub mod types;

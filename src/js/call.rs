@@ -1,0 +1,238 @@
+//! One run: check the caller's arguments, lay them out in the guest, call
+//! `NAME_argv`, copy the outputs back, free what the run allocated.
+//!
+//! Everything the caller passed is checked before the guest is touched
+//! ([`plan`]), so a wrong argument costs nothing and changes nothing. The
+//! outputs are copied back only when the pipeline succeeded.
+
+use crate::core::error::{Error, Result};
+use crate::core::layout::{BlockLayout, BufferHeader, BUFFER_T_SIZE};
+use crate::core::memory::GuestMemory;
+use crate::core::metadata::{ArgKind, Metadata};
+use crate::core::scalar;
+use crate::js::convert::{self, JsBuffer};
+use crate::js::guest::Guest;
+use crate::js::imports::describe;
+use js_sys::{Function, Object, WebAssembly};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// One argument, checked and ready to be laid out.
+pub enum Slot {
+    Scalar([u8; 8]),
+    Buffer { buf: JsBuffer, output: bool },
+}
+
+/// Checks `args` (an object keyed by argument name) against the metadata.
+pub fn plan(meta: &Metadata, args: &JsValue) -> Result<Vec<Slot>> {
+    if !args.is_object() || args.is_null() {
+        return Err(Error::bad_input(format!(
+            "run() takes an object of arguments by name, got {}",
+            convert::type_name(args)
+        )));
+    }
+    let names = || {
+        meta.arguments
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for k in Object::keys(args.unchecked_ref::<Object>()).iter() {
+        let k = k.as_string().unwrap_or_default();
+        if !meta.arguments.iter().any(|a| a.name == k) {
+            return Err(Error::bad_input(format!(
+                "unknown argument '{k}'; {} takes: {}",
+                meta.name,
+                names()
+            )));
+        }
+    }
+    let mut slots = Vec::with_capacity(meta.arguments.len());
+    for a in &meta.arguments {
+        let v = convert::get(args, &a.name);
+        let elem = a.elem.ok_or_else(|| {
+            Error::bad_arg(
+                &a.name,
+                format!("vector type {} cannot be passed from JavaScript", a.ty),
+            )
+        })?;
+        if a.kind == ArgKind::Scalar {
+            let value = if v.is_undefined() {
+                a.default.ok_or_else(|| {
+                    Error::bad_arg(
+                        &a.name,
+                        format!("missing {} scalar (it has no default)", elem.name()),
+                    )
+                })?
+            } else {
+                convert::scalar_from_js(&a.name, &v)?
+            };
+            scalar::check_range(&a.name, value, a.min, a.max)?;
+            slots.push(Slot::Scalar(scalar::encode(&a.name, elem, value)?));
+        } else {
+            if v.is_undefined() {
+                return Err(Error::bad_arg(
+                    &a.name,
+                    format!(
+                        "missing {} buffer ({} {}-dimensional)",
+                        a.kind.name(),
+                        elem.name(),
+                        a.dimensions
+                    ),
+                ));
+            }
+            let buf = convert::buffer_from_js(a, elem, &v)?;
+            slots.push(Slot::Buffer {
+                buf,
+                output: a.kind == ArgKind::Output,
+            });
+        }
+    }
+    Ok(slots)
+}
+
+/// What went wrong in a call, and whether the instance can still be trusted.
+pub struct Failure {
+    pub error: Error,
+    pub cause: Option<JsValue>,
+    /// The guest was interrupted mid-run: its state must be thrown away.
+    pub poisoned: bool,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure {
+            error,
+            cause: None,
+            poisoned: false,
+        }
+    }
+}
+
+/// Lays out `slots`, calls `argv_fn`, copies outputs back; frees every block
+/// it allocated, whatever happens.
+pub fn execute(guest: &Guest, argv_fn: &Function, slots: &[Slot]) -> Result<(), Failure> {
+    let mut blocks = Vec::with_capacity(slots.len() + 1);
+    let r = execute_in(guest, argv_fn, slots, &mut blocks);
+    for b in blocks {
+        let _ = guest.free(b);
+    }
+    r
+}
+
+fn execute_in(
+    guest: &Guest,
+    argv_fn: &Function,
+    slots: &[Slot],
+    blocks: &mut Vec<u32>,
+) -> Result<(), Failure> {
+    let n = slots.len() as u32;
+    let argv = guest.alloc(12 * n as u64 + 8)?;
+    blocks.push(argv);
+    let values = argv + 4 * n;
+    let mem = guest.mem();
+    let mut table = Vec::with_capacity(4 * n as usize);
+    let mut buffers = Vec::new();
+    for (i, slot) in slots.iter().enumerate() {
+        let ptr = match slot {
+            Slot::Scalar(bytes) => {
+                let at = values + 8 * i as u32;
+                mem.write(at, bytes).map_err(Error::from)?;
+                at
+            }
+            Slot::Buffer { buf, output } => {
+                let s = &buf.shape;
+                let layout = BlockLayout::new(s.dims.len(), s.span_bytes()).ok_or_else(|| {
+                    Error::OutOfMemory {
+                        requested: s.span_bytes(),
+                        limit: mem.max_bytes(),
+                    }
+                })?;
+                let block = guest.alloc(layout.total as u64)?;
+                blocks.push(block);
+                let header = BufferHeader {
+                    device: 0,
+                    device_interface: 0,
+                    host: block + layout.data_offset,
+                    flags: 0,
+                    ty: s.elem.halide_type(),
+                    dimensions: s.dims.len() as i32,
+                    dim: block + layout.dims_offset,
+                };
+                let mut bytes = Vec::with_capacity(layout.data_offset as usize);
+                bytes.extend_from_slice(&header.encode());
+                for d in &s.dims {
+                    bytes.extend_from_slice(&d.encode());
+                }
+                debug_assert_eq!(layout.dims_offset, BUFFER_T_SIZE);
+                mem.write(block, &bytes).map_err(Error::from)?;
+                // Inputs always go in; an output only when it has gaps that
+                // the copy back must not overwrite with guest bytes.
+                if !*output || !s.is_dense() {
+                    mem.copy_in(header.host, &buf.bytes).map_err(Error::from)?;
+                }
+                if *output {
+                    buffers.push((header.host, &buf.bytes));
+                }
+                block
+            }
+        };
+        table.extend_from_slice(&ptr.to_le_bytes());
+    }
+    mem.write(argv, &table).map_err(Error::from)?;
+
+    guest.take_captured();
+    let result = argv_fn.call1(&JsValue::UNDEFINED, &JsValue::from(argv));
+    let code = match result {
+        Ok(v) => v.as_f64().unwrap_or(0.0) as i32,
+        Err(e) => return Err(classify(guest, e)),
+    };
+    if let Some(e) = guest.take_fault() {
+        // A callback failed but the guest carried on: report it anyway.
+        return Err(e.into());
+    }
+    if code != 0 {
+        let text = guest.take_captured();
+        return Err(Error::Halide {
+            code,
+            message: clean(&text),
+        }
+        .into());
+    }
+    for (host, dst) in buffers {
+        mem.copy_out(host, dst).map_err(Error::from)?;
+    }
+    Ok(())
+}
+
+/// Halide's message without the runtime's `Error: ` prefix and trailing
+/// newline.
+fn clean(text: &str) -> String {
+    let t = text.trim();
+    t.strip_prefix("Error: ").unwrap_or(t).trim().to_string()
+}
+
+/// Turns what the guest call threw into a [`Failure`].
+fn classify(guest: &Guest, thrown: JsValue) -> Failure {
+    let text = guest.take_captured();
+    let (error, cause) = if let Some(e) = guest.take_fault() {
+        (e, None)
+    } else if guest.take_aborted() {
+        (Error::Abort(clean(&text)), None)
+    } else if thrown.is_instance_of::<WebAssembly::RuntimeError>() {
+        (Error::Trap(describe(&thrown)), Some(thrown))
+    } else if thrown.is_instance_of::<js_sys::RangeError>() {
+        // V8 reports a guest stack overflow as a RangeError.
+        (Error::Trap(describe(&thrown)), Some(thrown))
+    } else {
+        (
+            Error::Callback(format!("a host callback threw: {}", describe(&thrown))),
+            Some(thrown),
+        )
+    };
+    Failure {
+        error,
+        cause,
+        poisoned: true,
+    }
+}

@@ -1,0 +1,187 @@
+//! JavaScript values to and from the core's types: scalars, buffer objects
+//! and argument descriptors.
+
+use crate::core::error::{Error, Result};
+use crate::core::layout::BufferShape;
+use crate::core::metadata::Argument;
+use crate::core::scalar::Scalar;
+use crate::core::types::{ArrayKind, ElemKind};
+use js_sys::{Array, ArrayBuffer, BigInt, Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn set(obj: &Object, key: &str, v: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), v);
+}
+
+/// A JS value as a scalar argument: boolean, number or bigint.
+pub fn scalar_from_js(arg: &str, v: &JsValue) -> Result<Scalar> {
+    if let Some(b) = v.as_bool() {
+        return Ok(Scalar::Bool(b));
+    }
+    if let Some(n) = v.as_f64() {
+        return Ok(Scalar::Number(n));
+    }
+    if v.is_bigint() {
+        let b: &BigInt = v.unchecked_ref();
+        let s = b.to_string(10).map(String::from).unwrap_or_default();
+        return s
+            .parse::<i128>()
+            .ok()
+            .filter(|i| *i >= i64::MIN as i128 && *i <= u64::MAX as i128)
+            .map(Scalar::BigInt)
+            .ok_or_else(|| Error::bad_arg(arg, format!("bigint {s} does not fit in 64 bits")));
+    }
+    Err(Error::bad_arg(
+        arg,
+        format!("expected a number, bigint or boolean, got {}", type_name(v)),
+    ))
+}
+
+pub fn scalar_to_js(s: Scalar) -> JsValue {
+    match s {
+        Scalar::Bool(b) => JsValue::from_bool(b),
+        Scalar::Number(n) => JsValue::from_f64(n),
+        Scalar::BigInt(i) if i < 0 => JsValue::from(i as i64),
+        Scalar::BigInt(i) => JsValue::from(i as u64),
+    }
+}
+
+/// What a value is, for error messages.
+pub fn type_name(v: &JsValue) -> String {
+    if v.is_undefined() {
+        return "undefined".into();
+    }
+    if v.is_null() {
+        return "null".into();
+    }
+    if let Some(tag) = typed_array_name(v) {
+        return tag;
+    }
+    if Array::is_array(v) {
+        return "an array".into();
+    }
+    v.js_typeof()
+        .as_string()
+        .unwrap_or_else(|| "a value".into())
+}
+
+/// The constructor name of a typed array (`Uint8Array`, ...), else `None`.
+pub fn typed_array_name(v: &JsValue) -> Option<String> {
+    if !ArrayBuffer::is_view(v) {
+        return None;
+    }
+    Reflect::get(v, &js_sys::Symbol::to_string_tag())
+        .ok()
+        .and_then(|t| t.as_string())
+}
+
+/// Reads an array of numbers (`shape`, `strides`, `mins`).
+fn numbers(arg: &str, what: &str, v: &JsValue) -> Result<Option<Vec<f64>>> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    if !Array::is_array(v) && !ArrayBuffer::is_view(v) {
+        return Err(Error::bad_arg(
+            arg,
+            format!("{what} must be an array of numbers, got {}", type_name(v)),
+        ));
+    }
+    let len = get(v, "length").as_f64().unwrap_or(0.0) as u32;
+    if len > 64 {
+        return Err(Error::bad_arg(arg, format!("{what} has {len} entries")));
+    }
+    let mut out = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        let x = Reflect::get_u32(v, i).unwrap_or(JsValue::UNDEFINED);
+        out.push(x.as_f64().ok_or_else(|| {
+            Error::bad_arg(
+                arg,
+                format!("{what}[{i}] must be a number, got {}", type_name(&x)),
+            )
+        })?);
+    }
+    Ok(Some(out))
+}
+
+/// A caller's buffer, checked against the argument: its shape, and a byte
+/// view of exactly the span of its data that the buffer reaches.
+pub struct JsBuffer {
+    pub shape: BufferShape,
+    pub bytes: Uint8Array,
+}
+
+pub fn buffer_from_js(a: &Argument, elem: ElemKind, v: &JsValue) -> Result<JsBuffer> {
+    let arg = a.name.as_str();
+    if !v.is_object() || ArrayBuffer::is_view(v) {
+        return Err(Error::bad_arg(
+            arg,
+            format!(
+                "expected a buffer object {{ data, shape, strides?, mins? }}, got {}",
+                type_name(v)
+            ),
+        ));
+    }
+    let data = get(v, "data");
+    let accepted = elem.array_kinds();
+    let names = || {
+        accepted
+            .iter()
+            .map(|k| k.constructor_name())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    let kind = typed_array_name(&data).and_then(|n| ArrayKind::from_constructor_name(&n));
+    if !kind.is_some_and(|k| accepted.contains(&k)) {
+        return Err(Error::bad_arg(
+            arg,
+            format!(
+                "data must be a {} for a {} buffer, got {}",
+                names(),
+                elem.name(),
+                type_name(&data)
+            ),
+        ));
+    }
+    let shape = numbers(arg, "shape", &get(v, "shape"))?
+        .ok_or_else(|| Error::bad_arg(arg, "the buffer object has no shape"))?;
+    let strides = numbers(arg, "strides", &get(v, "strides"))?;
+    let mins = numbers(arg, "mins", &get(v, "mins"))?;
+    let len = get(&data, "length").as_f64().unwrap_or(0.0) as u64;
+    let shape = BufferShape::from_parts(
+        arg,
+        elem,
+        a.dimensions as usize,
+        &shape,
+        strides.as_deref(),
+        mins.as_deref(),
+        len,
+    )?;
+    let offset = get(&data, "byteOffset").as_f64().unwrap_or(0.0) as u32;
+    let buffer = get(&data, "buffer");
+    let bytes =
+        Uint8Array::new_with_byte_offset_and_length(&buffer, offset, shape.span_bytes() as u32);
+    Ok(JsBuffer { shape, bytes })
+}
+
+/// `p.arguments[i]`: `{ name, kind, type, dimensions, default?, min?, max? }`.
+pub fn argument_to_js(a: &Argument) -> JsValue {
+    let o = Object::new();
+    set(&o, "name", &JsValue::from_str(&a.name));
+    set(&o, "kind", &JsValue::from_str(a.kind.name()));
+    let ty = a
+        .elem
+        .map(|e| e.name().to_string())
+        .unwrap_or_else(|| a.ty.to_string());
+    set(&o, "type", &JsValue::from_str(&ty));
+    set(&o, "dimensions", &JsValue::from(a.dimensions));
+    for (key, v) in [("default", a.default), ("min", a.min), ("max", a.max)] {
+        if let Some(v) = v {
+            set(&o, key, &scalar_to_js(v));
+        }
+    }
+    o.into()
+}

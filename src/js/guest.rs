@@ -1,0 +1,324 @@
+//! One guest instance: its memory and the host state its imports share.
+//!
+//! [`GuestMem`] is the only code that touches the pipeline's
+//! `WebAssembly.Memory`. Every access takes a fresh view of the memory's
+//! buffer (a `memory.grow` detaches old views), after checking the offset and
+//! length against the memory's current size. Bulk data moves with one
+//! `TypedArray.prototype.set` between the caller's array and the guest,
+//! never element by element through Rust.
+//!
+//! [`Guest`] is everything one instance needs at run time: the memory (bound
+//! after instantiation), the heap, the text it printed, and the fault an
+//! import raised. Import closures share it through an `Rc`; each instance
+//! (and, later, each worker thread) has its own. No borrow of its cells is
+//! ever held across a call into JavaScript, because a JavaScript exception
+//! (the guest's `abort()`, a trap, a throwing callback) unwinds through Rust
+//! frames without running their destructors.
+
+use crate::core::allocator::{AllocError, HeapAllocator};
+use crate::core::error::{Error, GuestError, Result};
+use crate::core::memory::GuestMemory;
+use crate::js::options::Hooks;
+use crate::js::sys::FallibleMemory;
+use js_sys::{ArrayBuffer, Uint8Array, WebAssembly};
+use std::cell::{Cell, OnceCell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+
+pub const PAGE: u64 = 65536;
+/// A wasm32 memory holds at most 65536 pages.
+pub const MAX_WASM32_BYTES: u64 = 65536 * PAGE;
+/// Most text kept from one run's prints, for error messages.
+const MAX_CAPTURED: usize = 16 * 1024;
+
+/// Checked access to a guest's `WebAssembly.Memory`.
+pub struct GuestMem {
+    memory: WebAssembly::Memory,
+    max_bytes: u64,
+}
+
+impl GuestMem {
+    pub fn new(memory: WebAssembly::Memory, max_bytes: u64) -> GuestMem {
+        GuestMem { memory, max_bytes }
+    }
+
+    fn buffer(&self) -> ArrayBuffer {
+        self.memory.buffer().unchecked_into()
+    }
+
+    /// A fresh view of `[ptr, ptr + len)`.
+    pub fn view(&self, ptr: u32, len: u32) -> Result<Uint8Array, GuestError> {
+        self.check(ptr, len as u64)?;
+        Ok(Uint8Array::new_with_byte_offset_and_length(
+            &self.buffer(),
+            ptr,
+            len,
+        ))
+    }
+
+    /// Grows the memory by at least `bytes`, in whole pages, within the
+    /// caller's limit. Returns false when it may not or cannot grow.
+    pub fn grow(&self, bytes: u64) -> bool {
+        let pages = bytes.div_ceil(PAGE);
+        let current = self.size();
+        if current + pages * PAGE > self.max_bytes {
+            return false;
+        }
+        self.memory
+            .unchecked_ref::<FallibleMemory>()
+            .grow(pages as u32)
+            .is_ok()
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Copies the caller's bytes into the guest at `ptr`.
+    pub fn copy_in(&self, ptr: u32, src: &Uint8Array) -> Result<(), GuestError> {
+        self.view(ptr, src.length())?.set(src, 0);
+        Ok(())
+    }
+
+    /// Copies guest bytes at `ptr` into the caller's array.
+    pub fn copy_out(&self, ptr: u32, dst: &Uint8Array) -> Result<(), GuestError> {
+        dst.set(&self.view(ptr, dst.length())?.into(), 0);
+        Ok(())
+    }
+
+    /// `memmove` inside the guest.
+    pub fn copy_within(&self, dst: u32, src: u32, len: u32) -> Result<(), GuestError> {
+        self.check(dst, len as u64)?;
+        self.check(src, len as u64)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let lo = dst.min(src);
+        let hi = dst.max(src) as u64 + len as u64;
+        let v = self.view(lo, (hi - lo as u64) as u32)?;
+        let (d, s) = ((dst - lo) as i32, (src - lo) as i32);
+        v.copy_within(d, s, s + len as i32);
+        Ok(())
+    }
+
+    /// `memset` inside the guest.
+    pub fn fill(&self, ptr: u32, value: u8, len: u32) -> Result<(), GuestError> {
+        self.view(ptr, len)?.fill(value, 0, len);
+        Ok(())
+    }
+
+    /// `strlen`: the distance to the first NUL at or after `ptr`.
+    pub fn strlen(&self, ptr: u32) -> Result<u32, GuestError> {
+        let size = self.size();
+        if ptr as u64 >= size {
+            return Err(GuestError::Unterminated { ptr });
+        }
+        let v = self.view(ptr, (size - ptr as u64) as u32)?;
+        match v.index_of(0, 0) {
+            n if n >= 0 => Ok(n as u32),
+            _ => Err(GuestError::Unterminated { ptr }),
+        }
+    }
+}
+
+impl GuestMemory for GuestMem {
+    fn size(&self) -> u64 {
+        self.buffer().byte_length() as u64
+    }
+
+    fn read(&self, ptr: u32, out: &mut [u8]) -> Result<(), GuestError> {
+        self.view(ptr, out.len() as u32)?.copy_to(out);
+        Ok(())
+    }
+
+    fn write(&self, ptr: u32, bytes: &[u8]) -> Result<(), GuestError> {
+        self.view(ptr, bytes.len() as u32)?.copy_from(bytes);
+        Ok(())
+    }
+}
+
+/// The host-side state of one guest instance.
+pub struct Guest {
+    mem: OnceCell<GuestMem>,
+    heap: RefCell<Option<HeapAllocator>>,
+    pub hooks: Rc<Hooks>,
+    /// Text the guest wrote to stderr (or `halide_error`) during this run.
+    captured: RefCell<String>,
+    /// The error an import raised before throwing into the guest.
+    fault: RefCell<Option<Error>>,
+    /// The guest called `abort()`.
+    aborted: Cell<bool>,
+    /// `getenv` results, allocated in the guest once per name.
+    env_strings: RefCell<Vec<(String, u32)>>,
+}
+
+impl Guest {
+    pub fn new(hooks: Rc<Hooks>) -> Guest {
+        Guest {
+            mem: OnceCell::new(),
+            heap: RefCell::new(None),
+            hooks,
+            captured: RefCell::new(String::new()),
+            fault: RefCell::new(None),
+            aborted: Cell::new(false),
+            env_strings: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Binds the instance's memory once it exists; the heap starts at
+    /// `heap_base`.
+    pub fn bind(&self, memory: WebAssembly::Memory, heap_base: u32) -> Result<()> {
+        let max = self.hooks.max_memory_bytes;
+        let mem = GuestMem::new(memory, max);
+        let size = mem.size();
+        if size > max {
+            return Err(Error::OutOfMemory {
+                requested: size,
+                limit: max,
+            });
+        }
+        let end = size.min(u32::MAX as u64) as u32;
+        *self.heap.borrow_mut() = Some(HeapAllocator::new(heap_base.min(end), end));
+        self.mem
+            .set(mem)
+            .map_err(|_| Error::BadModule("memory bound twice".into()))
+    }
+
+    /// The guest memory; only after [`bind`](Self::bind).
+    pub fn mem(&self) -> &GuestMem {
+        self.mem
+            .get()
+            .expect("guest memory is bound at instantiation")
+    }
+
+    /// `malloc`: 0 when the heap cannot grow enough (within the limit).
+    pub fn malloc(&self, size: u32) -> u32 {
+        loop {
+            let r = match self.heap.borrow_mut().as_mut() {
+                Some(h) => h.alloc(size),
+                None => return 0,
+            };
+            match r {
+                Ok(p) => return p,
+                Err(AllocError::TooLarge) => return 0,
+                Err(AllocError::NeedsGrowth { bytes }) => {
+                    let mem = self.mem();
+                    if !mem.grow(bytes) {
+                        return 0;
+                    }
+                    let end = mem.size();
+                    if let Some(h) = self.heap.borrow_mut().as_mut() {
+                        h.extend_to(end);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Allocates for the host's own use; an error names the size and limit.
+    pub fn alloc(&self, size: u64) -> Result<u32> {
+        let fail = || Error::OutOfMemory {
+            requested: size,
+            limit: self.hooks.max_memory_bytes,
+        };
+        let size = u32::try_from(size).map_err(|_| fail())?;
+        match self.malloc(size) {
+            0 => Err(fail()),
+            p => Ok(p),
+        }
+    }
+
+    /// `free`: a pointer that is not live is a guest fault.
+    pub fn free(&self, ptr: u32) -> Result<(), GuestError> {
+        if ptr == 0 {
+            return Ok(());
+        }
+        let ok = self
+            .heap
+            .borrow_mut()
+            .as_mut()
+            .map(|h| h.free(ptr))
+            .unwrap_or(false);
+        if ok {
+            Ok(())
+        } else {
+            Err(GuestError::InvalidFree { ptr })
+        }
+    }
+
+    /// `(heap bytes in use, live allocations)`.
+    pub fn heap_stats(&self) -> (u64, usize) {
+        self.heap
+            .borrow()
+            .as_ref()
+            .map(|h| (h.in_use_bytes(), h.live_allocations()))
+            .unwrap_or((0, 0))
+    }
+
+    pub fn memory_bytes(&self) -> u64 {
+        self.mem.get().map(|m| m.size()).unwrap_or(0)
+    }
+
+    /// `getenv`: the value from the caller's `env` option only, as a string
+    /// in guest memory that lives as long as the instance.
+    pub fn getenv(&self, name_ptr: u32) -> Result<u32, GuestError> {
+        let name = self.mem().read_cstr(name_ptr)?;
+        let Some(value) = self
+            .hooks
+            .env
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+        else {
+            return Ok(0);
+        };
+        if let Some((_, p)) = self.env_strings.borrow().iter().find(|(k, _)| *k == name) {
+            return Ok(*p);
+        }
+        let mut bytes = value.as_bytes().to_vec();
+        bytes.push(0);
+        let p = self.malloc(bytes.len() as u32);
+        if p == 0 {
+            return Ok(0);
+        }
+        self.mem().write(p, &bytes)?;
+        self.env_strings.borrow_mut().push((name, p));
+        Ok(p)
+    }
+
+    /// Keeps error text for the HalideError of this run.
+    pub fn capture(&self, text: &str) {
+        let mut c = self.captured.borrow_mut();
+        if c.len() < MAX_CAPTURED {
+            let room = MAX_CAPTURED - c.len();
+            let mut end = text.len().min(room);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            c.push_str(&text[..end]);
+        }
+    }
+
+    pub fn take_captured(&self) -> String {
+        std::mem::take(&mut *self.captured.borrow_mut())
+    }
+
+    pub fn set_fault(&self, e: Error) {
+        let mut f = self.fault.borrow_mut();
+        if f.is_none() {
+            *f = Some(e);
+        }
+    }
+
+    pub fn take_fault(&self) -> Option<Error> {
+        self.fault.borrow_mut().take()
+    }
+
+    pub fn set_aborted(&self) {
+        self.aborted.set(true);
+    }
+
+    pub fn take_aborted(&self) -> bool {
+        self.aborted.replace(false)
+    }
+}

@@ -1,0 +1,338 @@
+//! The pipeline's `env` import object, built in one place before the
+//! instance exists.
+//!
+//! Halide's runtime expects a small C library from its host: an allocator,
+//! the string and memory functions, `write` for its messages, `abort` for its
+//! errors, a few stdio stubs, and libm. Each import here is either
+//! - a Rust closure over the instance's [`Guest`] state (allocation, memory
+//!   and string functions, output, environment), or
+//! - one of this module's own wasm exports (libm and float16 conversions, see
+//!   [`crate::libm_exports`]), so those calls go from wasm to wasm without
+//!   entering JavaScript.
+//!
+//! Every pointer the guest hands over is checked by [`GuestMem`]; a bad one
+//! records a fault and throws, which ends the run with a `trap` error.
+//! Closures are `Fn` (not `FnMut`), so a throw leaves no borrow flag set, and
+//! they are owned by [`Imports`], whose drop frees them.
+
+use crate::core::error::{Error, GuestError};
+use crate::core::memory::GuestMemory;
+use crate::js::guest::Guest;
+use crate::libm_exports;
+use js_sys::{Object, Reflect, WebAssembly};
+use std::any::Any;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// The import object and the closures it refers to.
+pub struct Imports {
+    pub object: Object,
+    _closures: Vec<Box<dyn Any>>,
+}
+
+/// Records `e` as the run's fault and throws into the guest. Nothing with a
+/// destructor may be alive in the caller's frame.
+fn fault(guest: &Guest, e: impl Into<Error>) -> ! {
+    guest.set_fault(e.into());
+    wasm_bindgen::throw_str("halide-wasm-executor: guest fault")
+}
+
+/// The names of the imports a module asks for, as `(module, name, kind)`.
+pub fn required(module: &WebAssembly::Module) -> Vec<(String, String, String)> {
+    WebAssembly::Module::imports(module)
+        .iter()
+        .map(|d| {
+            let s = |k: &str| {
+                Reflect::get(&d, &JsValue::from_str(k))
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default()
+            };
+            (s("module"), s("name"), s("kind"))
+        })
+        .collect()
+}
+
+/// Every `env` function the executor itself provides.
+const HOST_FUNCTIONS: &[&str] = &[
+    "malloc",
+    "free",
+    "memcpy",
+    "memmove",
+    "memset",
+    "memcmp",
+    "strlen",
+    "strcmp",
+    "strncmp",
+    "strstr",
+    "strchr",
+    "getenv",
+    "write",
+    "abort",
+    "fopen",
+    "fileno",
+    "fclose",
+    "fwrite",
+    "__cxa_atexit",
+    "halide_print",
+    "halide_error",
+    "halide_current_thread_id",
+];
+
+/// Fails with a message that names every import the executor cannot supply.
+pub fn check_supported(imports: &[(String, String, String)]) -> Result<(), Error> {
+    let mut missing = Vec::new();
+    for (module, name, kind) in imports {
+        let known = module == "env"
+            && kind == "function"
+            && (HOST_FUNCTIONS.contains(&name.as_str())
+                || libm_exports::export_for(name).is_some());
+        if !known {
+            missing.push(format!("{module}.{name} ({kind})"));
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::BadModule(format!(
+            "the module imports {} which the executor does not provide (an extern stage must be declared in options.externs)",
+            missing.join(", ")
+        )))
+    }
+}
+
+impl Imports {
+    /// Builds the import object for `needed` imports (already checked with
+    /// [`check_supported`]) over `guest`.
+    pub fn build(needed: &[(String, String, String)], guest: &Rc<Guest>) -> Result<Imports, Error> {
+        let env = Object::new();
+        let mut closures: Vec<Box<dyn Any>> = Vec::new();
+        let own = wasm_bindgen::exports();
+        for (_, name, _) in needed {
+            let f: JsValue = if let Some(export) = libm_exports::export_for(name) {
+                let f =
+                    Reflect::get(&own, &JsValue::from_str(export)).unwrap_or(JsValue::UNDEFINED);
+                if !f.is_function() {
+                    return Err(Error::BadModule(format!(
+                        "internal: the executor lacks its export {export}"
+                    )));
+                }
+                f
+            } else {
+                let (f, keep) = host_function(name, guest.clone());
+                closures.push(keep);
+                f
+            };
+            Reflect::set(&env, &JsValue::from_str(name), &f)
+                .map_err(|_| Error::BadModule(format!("cannot set import {name}")))?;
+        }
+        let object = Object::new();
+        let _ = Reflect::set(&object, &"env".into(), &env);
+        Ok(Imports {
+            object,
+            _closures: closures,
+        })
+    }
+}
+
+/// A closure as a JavaScript function, plus the owner that keeps it alive.
+fn wrap<T: ?Sized + wasm_bindgen::closure::WasmClosure + 'static>(
+    c: Closure<T>,
+) -> (JsValue, Box<dyn Any>) {
+    let f: JsValue = c.as_ref().clone();
+    (f, Box::new(c))
+}
+
+fn print(guest: &Guest, fd: i32, text: &str) {
+    if fd == 2 {
+        guest.capture(text);
+    }
+    match &guest.hooks.print {
+        Some(f) => {
+            // A throwing print callback is the caller's error; it surfaces
+            // when the run ends.
+            if let Err(e) = f.call1(&JsValue::UNDEFINED, &JsValue::from_str(text)) {
+                guest.set_fault(Error::Callback(format!(
+                    "options.print threw: {}",
+                    describe(&e)
+                )));
+            }
+        }
+        None => {
+            let t = text.strip_suffix('\n').unwrap_or(text);
+            if fd == 2 {
+                web_sys::console::error_1(&JsValue::from_str(t));
+            } else {
+                web_sys::console::log_1(&JsValue::from_str(t));
+            }
+        }
+    }
+}
+
+/// A short description of a thrown JavaScript value.
+pub fn describe(e: &JsValue) -> String {
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        return String::from(err.message());
+    }
+    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+}
+
+fn host_function(name: &str, g: Rc<Guest>) -> (JsValue, Box<dyn Any>) {
+    match name {
+        "malloc" => wrap(Closure::<dyn Fn(u32) -> u32>::new(move |n| g.malloc(n))),
+        "free" => wrap(Closure::<dyn Fn(u32)>::new(move |p| {
+            if let Err(e) = g.free(p) {
+                fault(&g, e)
+            }
+        })),
+        "memcpy" | "memmove" => wrap(Closure::<dyn Fn(u32, u32, u32) -> u32>::new(
+            move |d, s, n| match g.mem().copy_within(d, s, n) {
+                Ok(()) => d,
+                Err(e) => fault(&g, e),
+            },
+        )),
+        "memset" => wrap(Closure::<dyn Fn(u32, i32, u32) -> u32>::new(
+            move |p, c, n| match g.mem().fill(p, c as u8, n) {
+                Ok(()) => p,
+                Err(e) => fault(&g, e),
+            },
+        )),
+        "memcmp" => wrap(Closure::<dyn Fn(u32, u32, u32) -> i32>::new(
+            move |a, b, n| match memcmp(&g, a, b, n) {
+                Ok(r) => r,
+                Err(e) => fault(&g, e),
+            },
+        )),
+        "strlen" => wrap(Closure::<dyn Fn(u32) -> u32>::new(move |p| {
+            match g.mem().strlen(p) {
+                Ok(n) => n,
+                Err(e) => fault(&g, e),
+            }
+        })),
+        "strcmp" => wrap(Closure::<dyn Fn(u32, u32) -> i32>::new(
+            move |a, b| match strncmp(&g, a, b, u32::MAX) {
+                Ok(r) => r,
+                Err(e) => fault(&g, e),
+            },
+        )),
+        "strncmp" => wrap(Closure::<dyn Fn(u32, u32, u32) -> i32>::new(
+            move |a, b, n| match strncmp(&g, a, b, n) {
+                Ok(r) => r,
+                Err(e) => fault(&g, e),
+            },
+        )),
+        "strstr" => wrap(Closure::<dyn Fn(u32, u32) -> u32>::new(
+            move |h, n| match strstr(&g, h, n) {
+                Ok(r) => r,
+                Err(e) => fault(&g, e),
+            },
+        )),
+        "strchr" => wrap(Closure::<dyn Fn(u32, i32) -> u32>::new(
+            move |s, c| match strchr(&g, s, c as u8) {
+                Ok(r) => r,
+                Err(e) => fault(&g, e),
+            },
+        )),
+        "getenv" => wrap(Closure::<dyn Fn(u32) -> u32>::new(move |p| {
+            match g.getenv(p) {
+                Ok(r) => r,
+                Err(e) => fault(&g, e),
+            }
+        })),
+        "write" => wrap(Closure::<dyn Fn(i32, u32, u32) -> i32>::new(
+            move |fd, p, n| {
+                let text = match read_text(&g, p, n) {
+                    Ok(t) => t,
+                    Err(e) => fault(&g, e),
+                };
+                if fd == 1 || fd == 2 {
+                    print(&g, fd, &text);
+                }
+                n as i32
+            },
+        )),
+        "abort" => wrap(Closure::<dyn Fn()>::new(move || {
+            g.set_aborted();
+            wasm_bindgen::throw_str("halide-wasm-executor: abort()")
+        })),
+        "halide_print" | "halide_error" => {
+            let fd = if name == "halide_error" { 2 } else { 1 };
+            wrap(Closure::<dyn Fn(u32, u32)>::new(move |_uc, p| {
+                let text = match g.mem().read_cstr(p) {
+                    Ok(t) => t,
+                    Err(e) => fault(&g, e),
+                };
+                print(&g, fd, &text);
+            }))
+        }
+        // The guest has no file system: fopen fails, the rest do nothing.
+        "fopen" => wrap(Closure::<dyn Fn(u32, u32) -> u32>::new(|_, _| 0)),
+        "fileno" => wrap(Closure::<dyn Fn(u32) -> i32>::new(|_| -1)),
+        "fclose" => wrap(Closure::<dyn Fn(u32) -> i32>::new(|_| 0)),
+        "fwrite" => wrap(Closure::<dyn Fn(u32, u32, u32, u32) -> u32>::new(
+            |_, _, _, _| 0,
+        )),
+        // Destructors at exit never run: the instance is simply dropped.
+        "__cxa_atexit" => wrap(Closure::<dyn Fn(u32, u32, u32) -> i32>::new(|_, _, _| 0)),
+        "halide_current_thread_id" => wrap(Closure::<dyn Fn() -> i32>::new(|| 0)),
+        other => unreachable!("check_supported admitted unknown import {other}"),
+    }
+}
+
+fn read_text(g: &Guest, p: u32, n: u32) -> Result<String, GuestError> {
+    let mut buf = vec![0u8; n as usize];
+    g.mem().read(p, &mut buf)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+fn memcmp(g: &Guest, a: u32, b: u32, n: u32) -> Result<i32, GuestError> {
+    let (mut x, mut y) = (vec![0u8; n as usize], vec![0u8; n as usize]);
+    g.mem().read(a, &mut x)?;
+    g.mem().read(b, &mut y)?;
+    Ok(x.iter()
+        .zip(&y)
+        .find(|(p, q)| p != q)
+        .map(|(p, q)| *p as i32 - *q as i32)
+        .unwrap_or(0))
+}
+
+fn strncmp(g: &Guest, a: u32, b: u32, n: u32) -> Result<i32, GuestError> {
+    let x = g.mem().read_cstr_bytes(a)?;
+    let y = g.mem().read_cstr_bytes(b)?;
+    for i in 0..n as usize {
+        let (p, q) = (
+            x.get(i).copied().unwrap_or(0),
+            y.get(i).copied().unwrap_or(0),
+        );
+        if p != q || p == 0 {
+            return Ok(p as i32 - q as i32);
+        }
+    }
+    Ok(0)
+}
+
+fn strstr(g: &Guest, h: u32, n: u32) -> Result<u32, GuestError> {
+    let hay = g.mem().read_cstr_bytes(h)?;
+    let needle = g.mem().read_cstr_bytes(n)?;
+    if needle.is_empty() {
+        return Ok(h);
+    }
+    Ok(hay
+        .windows(needle.len())
+        .position(|w| w == needle.as_slice())
+        .map(|i| h + i as u32)
+        .unwrap_or(0))
+}
+
+fn strchr(g: &Guest, s: u32, c: u8) -> Result<u32, GuestError> {
+    let bytes = g.mem().read_cstr_bytes(s)?;
+    if c == 0 {
+        return Ok(s + bytes.len() as u32);
+    }
+    Ok(bytes
+        .iter()
+        .position(|&b| b == c)
+        .map(|i| s + i as u32)
+        .unwrap_or(0))
+}

@@ -1,0 +1,31 @@
+//! The wasm-bindgen layer: everything that talks to JavaScript.
+//!
+//! - [`guest`]: the one type that reads and writes the pipeline's memory, and
+//!   the state of one guest instance (heap, captured output, faults).
+//! - [`imports`]: the `env` import object, built from Rust closures and from
+//!   this module's own wasm exports (libm).
+//! - [`convert`]: JavaScript values to and from the core's types.
+//! - [`call`]: marshalling one run's arguments and calling the entry point.
+//! - [`pipeline`]: the exported `Pipeline` class.
+//! - [`errors`]: `HalideError` values.
+//! - [`options`]: `Pipeline.load` options.
+
+mod call;
+mod convert;
+mod errors;
+mod guest;
+mod imports;
+mod options;
+mod pipeline;
+mod sys;
+
+pub use errors::register_error_class;
+pub use pipeline::Pipeline;
+
+use wasm_bindgen::prelude::*;
+
+/// Installs a panic hook that reports Rust panics on the console.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}

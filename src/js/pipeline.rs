@@ -1,0 +1,428 @@
+//! The `Pipeline` class JavaScript sees.
+//!
+//! A `Pipeline` holds the compiled `WebAssembly.Module`, the entry point's
+//! metadata, and one live instance of it. A run that ends in a trap, an
+//! `abort()` or a throwing callback leaves the guest in an unknown state, so
+//! that instance is dropped and a fresh one is made from the module before
+//! the next run.
+
+use crate::core::error::{Error, Result};
+use crate::core::metadata::{self, Metadata};
+use crate::js::call::{self, Failure};
+use crate::js::convert::{self, get};
+use crate::js::errors;
+use crate::js::guest::Guest;
+use crate::js::imports::{self, describe, Imports};
+use crate::js::options::{Hooks, Options};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, WebAssembly};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// What every instance of one pipeline shares.
+struct Loaded {
+    module: WebAssembly::Module,
+    entry: String,
+    meta: Metadata,
+    hooks: Rc<Hooks>,
+    imports: Vec<(String, String, String)>,
+}
+
+/// One live instance with its import closures.
+struct Live {
+    guest: Rc<Guest>,
+    argv: Function,
+    _imports: Imports,
+}
+
+/// A Halide pipeline loaded from a `.wasm` module, ready to run.
+#[wasm_bindgen]
+pub struct Pipeline {
+    loaded: Rc<Loaded>,
+    live: RefCell<Option<Live>>,
+    arguments: Array,
+    runs: Cell<u64>,
+    running: Cell<bool>,
+    disposed: Cell<bool>,
+}
+
+/// The module's bytes as something `WebAssembly` compiles, or the module.
+enum Source {
+    Module(WebAssembly::Module),
+    Bytes(JsValue),
+}
+
+fn source(bytes: &JsValue) -> Result<Source> {
+    if bytes.is_instance_of::<WebAssembly::Module>() {
+        return Ok(Source::Module(bytes.clone().unchecked_into()));
+    }
+    if bytes.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(bytes) {
+        return Ok(Source::Bytes(bytes.clone()));
+    }
+    Err(Error::bad_input(format!(
+        "expected the module as a Uint8Array, ArrayBuffer or WebAssembly.Module, got {}",
+        convert::type_name(bytes)
+    )))
+}
+
+fn compile_error(e: JsValue) -> Error {
+    Error::BadModule(format!("not a valid WebAssembly module: {}", describe(&e)))
+}
+
+fn is_response(v: &JsValue) -> bool {
+    v.is_object()
+        && Reflect::get(v, &js_sys::Symbol::to_string_tag())
+            .ok()
+            .and_then(|t| t.as_string())
+            .is_some_and(|t| t == "Response")
+}
+
+/// Chooses the entry point among the module's `NAME_metadata` exports.
+fn choose_entry(module: &WebAssembly::Module, wanted: Option<&str>) -> Result<String> {
+    let names: Vec<String> = WebAssembly::Module::exports(module)
+        .iter()
+        .filter_map(|d| get(&d, "name").as_string())
+        .collect();
+    let entries: Vec<String> = names
+        .iter()
+        .filter_map(|n| n.strip_suffix("_metadata"))
+        .filter(|e| names.iter().any(|n| *n == format!("{e}_argv")))
+        .map(String::from)
+        .collect();
+    match wanted {
+        Some(w) if entries.iter().any(|e| e == w) => Ok(w.to_string()),
+        Some(w) => Err(Error::bad_input(format!(
+            "option 'entry': the module has no pipeline '{w}'; it has: {}",
+            if entries.is_empty() { "none".to_string() } else { entries.join(", ") }
+        ))),
+        None => match entries.len() {
+            1 => Ok(entries[0].clone()),
+            0 => Err(Error::BadModule(
+                "the module exports no Halide pipeline (no NAME_metadata and NAME_argv exports; link with --export=NAME_argv --export=NAME_metadata)".into(),
+            )),
+            _ => Err(Error::bad_input(format!(
+                "the module has several pipelines ({}); choose one with options.entry",
+                entries.join(", ")
+            ))),
+        },
+    }
+}
+
+/// Everything of loading that comes after compiling, up to the instance.
+fn prepare(module: WebAssembly::Module, options: Options) -> Result<(Loaded, Rc<Guest>, Imports)> {
+    let entry = choose_entry(&module, options.entry.as_deref())?;
+    let needed = imports::required(&module);
+    imports::check_supported(&needed)?;
+    let hooks = Rc::new(options.hooks);
+    let guest = Rc::new(Guest::new(hooks.clone()));
+    let imports = Imports::build(&needed, &guest)?;
+    let loaded = Loaded {
+        module,
+        entry,
+        meta: Metadata {
+            version: 0,
+            name: String::new(),
+            target: String::new(),
+            arguments: Vec::new(),
+        },
+        hooks,
+        imports: needed,
+    };
+    Ok((loaded, guest, imports))
+}
+
+fn instantiation_error(e: JsValue) -> Error {
+    if e.is_instance_of::<WebAssembly::RuntimeError>() {
+        Error::Trap(format!("while instantiating: {}", describe(&e)))
+    } else {
+        Error::BadModule(format!("cannot instantiate: {}", describe(&e)))
+    }
+}
+
+/// Binds a new instance's memory and finds its entry point.
+fn bind(
+    loaded: &Loaded,
+    guest: Rc<Guest>,
+    imports: Imports,
+    instance: WebAssembly::Instance,
+) -> Result<Live> {
+    let exports = instance.exports();
+    let memory = get(&exports, "memory")
+        .dyn_into::<WebAssembly::Memory>()
+        .map_err(|_| Error::BadModule("the module exports no memory".into()))?;
+    let global = |name: &str| {
+        get(&exports, name)
+            .dyn_into::<WebAssembly::Global>()
+            .ok()
+            .and_then(|g| g.value().as_f64())
+    };
+    let size = js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64;
+    let heap_base = global("__heap_base")
+        .or_else(|| global("__data_end"))
+        .unwrap_or(size);
+    guest.bind(memory, heap_base as u32)?;
+    let argv = get(&exports, &format!("{}_argv", loaded.entry))
+        .dyn_into::<Function>()
+        .map_err(|_| Error::BadModule(format!("{}_argv is not a function", loaded.entry)))?;
+    Ok(Live {
+        guest,
+        argv,
+        _imports: imports,
+    })
+}
+
+/// Reads the entry point's metadata from a live instance.
+fn read_metadata(
+    loaded: &Loaded,
+    instance: &WebAssembly::Instance,
+    guest: &Guest,
+) -> Result<Metadata> {
+    let f = get(&instance.exports(), &format!("{}_metadata", loaded.entry))
+        .dyn_into::<Function>()
+        .map_err(|_| Error::BadModule(format!("{}_metadata is not a function", loaded.entry)))?;
+    let ptr = f
+        .call0(&JsValue::UNDEFINED)
+        .map_err(|e| {
+            Error::BadModule(format!(
+                "{}_metadata() failed: {}",
+                loaded.entry,
+                describe(&e)
+            ))
+        })?
+        .as_f64()
+        .ok_or_else(|| {
+            Error::BadModule(format!("{}_metadata() returned no pointer", loaded.entry))
+        })?;
+    let meta = metadata::read(guest.mem(), ptr as u32)?;
+    if let Some(a) = meta.arguments.iter().find(|a| a.elem.is_none()) {
+        return Err(Error::BadModule(format!(
+            "argument '{}' has type {}, which cannot be passed from JavaScript",
+            a.name, a.ty
+        )));
+    }
+    Ok(meta)
+}
+
+fn js_err(e: Error) -> JsValue {
+    errors::to_js(&e, None, None)
+}
+
+impl Pipeline {
+    fn finish(
+        mut loaded: Loaded,
+        instance: WebAssembly::Instance,
+        guest: Rc<Guest>,
+        imports: Imports,
+    ) -> Result<Pipeline> {
+        let live = bind(&loaded, guest, imports, instance.clone())?;
+        loaded.meta = read_metadata(&loaded, &instance, &live.guest)?;
+        let arguments = loaded
+            .meta
+            .arguments
+            .iter()
+            .map(convert::argument_to_js)
+            .collect();
+        Ok(Pipeline {
+            loaded: Rc::new(loaded),
+            live: RefCell::new(Some(live)),
+            arguments,
+            runs: Cell::new(0),
+            running: Cell::new(false),
+            disposed: Cell::new(false),
+        })
+    }
+
+    fn load_sync_inner(bytes: &JsValue, options: &JsValue) -> Result<Pipeline> {
+        let options = Options::parse(options)?;
+        let module = match source(bytes)? {
+            Source::Module(m) => m,
+            Source::Bytes(b) => WebAssembly::Module::new(&b).map_err(compile_error)?,
+        };
+        let (loaded, guest, imports) = prepare(module, options)?;
+        let instance = WebAssembly::Instance::new(&loaded.module, &imports.object)
+            .map_err(instantiation_error)?;
+        Pipeline::finish(loaded, instance, guest, imports)
+    }
+
+    async fn load_inner(bytes: JsValue, options: JsValue) -> Result<Pipeline> {
+        let options = Options::parse(&options)?;
+        let mut bytes = bytes;
+        if bytes.is_instance_of::<Promise>() {
+            bytes = JsFuture::from(bytes.unchecked_into::<Promise>())
+                .await
+                .map_err(|e| {
+                    Error::bad_input(format!("the module's promise rejected: {}", describe(&e)))
+                })?;
+        }
+        let module = if is_response(&bytes) {
+            let p = Promise::resolve(&bytes);
+            JsFuture::from(WebAssembly::compile_streaming(&p))
+                .await
+                .map_err(compile_error)?
+                .unchecked_into()
+        } else {
+            match source(&bytes)? {
+                Source::Module(m) => m,
+                Source::Bytes(b) => {
+                    let b = if js_sys::ArrayBuffer::is_view(&b) {
+                        b.unchecked_into::<Uint8Array>()
+                    } else {
+                        Uint8Array::new(&b)
+                    };
+                    JsFuture::from(WebAssembly::compile(&b))
+                        .await
+                        .map_err(compile_error)?
+                        .unchecked_into()
+                }
+            }
+        };
+        let (loaded, guest, imports) = prepare(module, options)?;
+        let instance: WebAssembly::Instance = JsFuture::from(WebAssembly::instantiate_module(
+            &loaded.module,
+            &imports.object,
+        ))
+        .await
+        .map_err(instantiation_error)?
+        .unchecked_into();
+        Pipeline::finish(loaded, instance, guest, imports)
+    }
+
+    /// Makes a fresh instance when the last one had to be dropped.
+    fn ensure_live(&self) -> Result<()> {
+        if self.live.borrow().is_some() {
+            return Ok(());
+        }
+        let l = &self.loaded;
+        let guest = Rc::new(Guest::new(l.hooks.clone()));
+        let imports = Imports::build(&l.imports, &guest)?;
+        let instance =
+            WebAssembly::Instance::new(&l.module, &imports.object).map_err(instantiation_error)?;
+        let live = bind(l, guest, imports, instance)?;
+        *self.live.borrow_mut() = Some(live);
+        Ok(())
+    }
+
+    fn check_usable(&self) -> Result<()> {
+        if self.disposed.get() {
+            return Err(Error::Disposed);
+        }
+        if self.running.get() {
+            return Err(Error::Callback(
+                "run() was called from inside a callback of the same pipeline's run".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn run_inner(&self, args: &JsValue) -> Result<(), Failure> {
+        self.check_usable()?;
+        let slots = call::plan(&self.loaded.meta, args)?;
+        self.ensure_live()?;
+        let (guest, argv) = {
+            let live = self.live.borrow();
+            let live = live.as_ref().expect("ensure_live made an instance");
+            (live.guest.clone(), live.argv.clone())
+        };
+        self.running.set(true);
+        let r = call::execute(&guest, &argv, &slots);
+        self.running.set(false);
+        self.runs.set(self.runs.get() + 1);
+        if let Err(f) = &r {
+            if f.poisoned {
+                self.live.borrow_mut().take();
+            }
+        }
+        r
+    }
+
+    fn report(&self, f: Failure) -> JsValue {
+        let text = f.error.to_string();
+        if let (Some(cb), Error::Abort(_) | Error::Halide { .. }) =
+            (&self.loaded.hooks.error, &f.error)
+        {
+            let _ = cb.call1(&JsValue::UNDEFINED, &JsValue::from_str(&text));
+        }
+        errors::to_js(&f.error, Some(&self.loaded.meta.name), f.cause)
+    }
+}
+
+#[wasm_bindgen]
+impl Pipeline {
+    /// Compiles and instantiates a pipeline. `bytes`: a `Uint8Array`,
+    /// `ArrayBuffer`, `WebAssembly.Module`, or a `Response` (or a promise of
+    /// one) from `fetch`.
+    pub async fn load(bytes: JsValue, options: JsValue) -> Result<Pipeline, JsValue> {
+        Pipeline::load_inner(bytes, options).await.map_err(js_err)
+    }
+
+    /// Like `load`, synchronously (Node, workers; browsers limit the size of
+    /// modules compiled synchronously on the main thread).
+    #[wasm_bindgen(js_name = loadSync)]
+    pub fn load_sync(bytes: JsValue, options: JsValue) -> Result<Pipeline, JsValue> {
+        Pipeline::load_sync_inner(&bytes, &options).map_err(js_err)
+    }
+
+    /// The pipeline's name, from its metadata.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.loaded.meta.name.clone()
+    }
+
+    /// The Halide target the pipeline was compiled for.
+    #[wasm_bindgen(getter)]
+    pub fn target(&self) -> String {
+        self.loaded.meta.target.clone()
+    }
+
+    /// The entry point's arguments in call order:
+    /// `{ name, kind, type, dimensions, default?, min?, max? }`.
+    #[wasm_bindgen(getter)]
+    pub fn arguments(&self) -> Array {
+        // A copy, so that a caller's changes do not leak into later calls.
+        self.arguments
+            .iter()
+            .map(|a| JsValue::from(Object::assign(&Object::new(), a.unchecked_ref())))
+            .collect()
+    }
+
+    /// Runs the pipeline. `args` maps every argument name to a buffer
+    /// object `{ data, shape, strides?, mins? }` or a scalar.
+    pub fn run(&self, args: JsValue) -> Result<(), JsValue> {
+        self.run_inner(&args).map_err(|f| self.report(f))
+    }
+
+    /// `{ memoryBytes, heapInUseBytes, liveAllocations, runs }`.
+    pub fn stats(&self) -> Object {
+        let (in_use, live_allocs, memory) = match self.live.borrow().as_ref() {
+            Some(l) => {
+                let (a, b) = l.guest.heap_stats();
+                (a, b, l.guest.memory_bytes())
+            }
+            None => (0, 0, 0),
+        };
+        let o = Object::new();
+        let set = |k: &str, v: f64| {
+            let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v));
+        };
+        set("memoryBytes", memory as f64);
+        set("heapInUseBytes", in_use as f64);
+        set("liveAllocations", live_allocs as f64);
+        set("runs", self.runs.get() as f64);
+        o
+    }
+
+    /// Releases the instance and its memory now; every later call throws a
+    /// `HalideError` with code `'disposed'`.
+    pub fn dispose(&self) -> Result<(), JsValue> {
+        if self.running.get() {
+            return Err(js_err(Error::Callback(
+                "dispose() was called from inside a callback of the pipeline's own run".into(),
+            )));
+        }
+        self.disposed.set(true);
+        self.live.borrow_mut().take();
+        Ok(())
+    }
+}
