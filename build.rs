@@ -18,10 +18,15 @@ fn main() {
         })
         .unwrap_or_default();
     names.sort();
-    let mut s = String::from("/// Every fixture file: (name, bytes).\npub static FIXTURES: &[(&str, &[u8])] = &[\n");
+    let mut s = String::from(
+        "/// Every fixture file: (name, bytes).\npub static FIXTURES: &[(&str, &[u8])] = &[\n",
+    );
     for n in names {
         let path = dir.join(&n);
-        s.push_str(&format!("    ({n:?}, include_bytes!({:?})),\n", path.display().to_string()));
+        s.push_str(&format!(
+            "    ({n:?}, include_bytes!({:?})),\n",
+            path.display().to_string()
+        ));
     }
     s.push_str("];\n");
     let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("fixtures.rs");

@@ -94,14 +94,28 @@ fn element(ty: &str, b: &[u8], i: usize) -> f64 {
     }
 }
 
-fn compare(case: &str, arg: &str, ty: &str, got: &[u8], want: &[u8], tol: f64) -> Result<(), String> {
+fn compare(
+    case: &str,
+    arg: &str,
+    ty: &str,
+    got: &[u8],
+    want: &[u8],
+    tol: f64,
+) -> Result<(), String> {
     if got.len() != want.len() {
-        return Err(format!("{case}/{arg}: {} bytes, expected {}", got.len(), want.len()));
+        return Err(format!(
+            "{case}/{arg}: {} bytes, expected {}",
+            got.len(),
+            want.len()
+        ));
     }
     let float = matches!(ty, "float16" | "bfloat16" | "float32" | "float64");
     if !float || tol == 0.0 {
         if let Some(i) = got.iter().zip(want).position(|(a, b)| a != b) {
-            return Err(format!("{case}/{arg}: byte {i} differs ({} vs {})", got[i], want[i]));
+            return Err(format!(
+                "{case}/{arg}: byte {i} differs ({} vs {})",
+                got[i], want[i]
+            ));
         }
         return Ok(());
     }
@@ -109,7 +123,9 @@ fn compare(case: &str, arg: &str, ty: &str, got: &[u8], want: &[u8], tol: f64) -
         let (a, b) = (element(ty, got, i), element(ty, want, i));
         let ok = (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= tol * b.abs().max(1.0);
         if !ok {
-            return Err(format!("{case}/{arg}: element {i} is {a}, native Halide gives {b} (tolerance {tol})"));
+            return Err(format!(
+                "{case}/{arg}: element {i} is {a}, native Halide gives {b} (tolerance {tol})"
+            ));
         }
     }
     Ok(())
@@ -159,19 +175,43 @@ fn prepare(case: &Value) -> Prepared {
 }
 
 fn span(a: &Value) -> usize {
-    let shape: Vec<i64> = a["shape"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    let shape: Vec<i64> = a["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
     let strides: Vec<i64> = match a.get("strides") {
-        Some(s) => s.as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect(),
-        None => shape.iter().scan(1, |acc, e| { let s = *acc; *acc *= e; Some(s) }).collect(),
+        Some(s) => s
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect(),
+        None => shape
+            .iter()
+            .scan(1, |acc, e| {
+                let s = *acc;
+                *acc *= e;
+                Some(s)
+            })
+            .collect(),
     };
     if shape.contains(&0) {
         return 0;
     }
-    1 + shape.iter().zip(&strides).map(|(e, s)| ((e - 1) * s) as usize).sum::<usize>()
+    1 + shape
+        .iter()
+        .zip(&strides)
+        .map(|(e, s)| ((e - 1) * s) as usize)
+        .sum::<usize>()
 }
 
 fn message(e: &JsValue) -> String {
-    Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default()
+    Reflect::get(e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_default()
 }
 
 #[wasm_bindgen_test]
@@ -190,7 +230,9 @@ async fn every_fixture_case_matches_native_halide() {
             let opts = Object::new();
             let print = js_sys::Function::new_no_args("");
             Reflect::set(&opts, &"print".into(), &print).unwrap();
-            let p = Pipeline::load(bytes.into(), opts.into()).await.unwrap_or_else(|e| panic!("{module}: {}", message(&e)));
+            let p = Pipeline::load(bytes.into(), opts.into())
+                .await
+                .unwrap_or_else(|e| panic!("{module}: {}", message(&e)));
             pipelines.insert(module.to_string(), p);
         }
         let p = &pipelines[module];
@@ -221,5 +263,10 @@ async fn every_fixture_case_matches_native_halide() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

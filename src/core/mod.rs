@@ -8,6 +8,7 @@
 //! - [`allocator`]: the guest heap's `malloc`/`free` bookkeeping.
 //! - [`memory`]: checked reads and writes of a guest memory.
 //! - [`metadata`]: the pipeline's `halide_filter_metadata_t`.
+//! - [`trace`]: Halide trace events and trace-file packets.
 //! - [`error`]: the typed errors.
 
 pub mod allocator;
@@ -16,4 +17,5 @@ pub mod layout;
 pub mod memory;
 pub mod metadata;
 pub mod scalar;
+pub mod trace;
 pub mod types;

@@ -10,6 +10,7 @@ use crate::core::layout::{BlockLayout, BufferHeader, BUFFER_T_SIZE};
 use crate::core::memory::GuestMemory;
 use crate::core::metadata::{ArgKind, Metadata};
 use crate::core::scalar;
+use crate::core::types::ElemKind;
 use crate::js::convert::{self, JsBuffer};
 use crate::js::guest::Guest;
 use crate::js::imports::describe;
@@ -18,8 +19,29 @@ use wasm_bindgen::{JsCast, JsValue};
 
 /// One argument, checked and ready to be laid out.
 pub enum Slot {
-    Scalar([u8; 8]),
-    Buffer { buf: JsBuffer, output: bool },
+    Scalar {
+        bytes: [u8; 8],
+        elem: ElemKind,
+    },
+    Buffer {
+        buf: JsBuffer,
+        output: bool,
+    },
+    /// `__user_context`, which the executor passes and the caller never does.
+    UserContext,
+}
+
+/// The name Halide gives the user-context argument.
+pub const USER_CONTEXT: &str = "__user_context";
+
+/// How the entry point takes its arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallStyle {
+    /// Ahead-of-time: `NAME_argv(void **args)`.
+    Argv,
+    /// Halide's JIT flavour: the arguments themselves, `__user_context`
+    /// given the magic value -1 as Halide's C++ executor does.
+    Direct,
 }
 
 /// Checks `args` (an object keyed by argument name) against the metadata.
@@ -39,7 +61,7 @@ pub fn plan(meta: &Metadata, args: &JsValue) -> Result<Vec<Slot>> {
     };
     for k in Object::keys(args.unchecked_ref::<Object>()).iter() {
         let k = k.as_string().unwrap_or_default();
-        if !meta.arguments.iter().any(|a| a.name == k) {
+        if k == USER_CONTEXT || !meta.arguments.iter().any(|a| a.name == k) {
             return Err(Error::bad_input(format!(
                 "unknown argument '{k}'; {} takes: {}",
                 meta.name,
@@ -49,6 +71,10 @@ pub fn plan(meta: &Metadata, args: &JsValue) -> Result<Vec<Slot>> {
     }
     let mut slots = Vec::with_capacity(meta.arguments.len());
     for a in &meta.arguments {
+        if a.name == USER_CONTEXT {
+            slots.push(Slot::UserContext);
+            continue;
+        }
         let v = convert::get(args, &a.name);
         let elem = a.elem.ok_or_else(|| {
             Error::bad_arg(
@@ -68,7 +94,10 @@ pub fn plan(meta: &Metadata, args: &JsValue) -> Result<Vec<Slot>> {
                 convert::scalar_from_js(&a.name, &v)?
             };
             scalar::check_range(&a.name, value, a.min, a.max)?;
-            slots.push(Slot::Scalar(scalar::encode(&a.name, elem, value)?));
+            slots.push(Slot::Scalar {
+                bytes: scalar::encode(&a.name, elem, value)?,
+                elem,
+            });
         } else {
             if v.is_undefined() {
                 return Err(Error::bad_arg(
@@ -111,9 +140,14 @@ impl From<Error> for Failure {
 
 /// Lays out `slots`, calls `argv_fn`, copies outputs back; frees every block
 /// it allocated, whatever happens.
-pub fn execute(guest: &Guest, argv_fn: &Function, slots: &[Slot]) -> Result<(), Failure> {
+pub fn execute(
+    guest: &Guest,
+    entry: &Function,
+    style: CallStyle,
+    slots: &[Slot],
+) -> Result<(), Failure> {
     let mut blocks = Vec::with_capacity(slots.len() + 1);
-    let r = execute_in(guest, argv_fn, slots, &mut blocks);
+    let r = execute_in(guest, entry, style, slots, &mut blocks);
     for b in blocks {
         let _ = guest.free(b);
     }
@@ -122,7 +156,8 @@ pub fn execute(guest: &Guest, argv_fn: &Function, slots: &[Slot]) -> Result<(), 
 
 fn execute_in(
     guest: &Guest,
-    argv_fn: &Function,
+    entry: &Function,
+    style: CallStyle,
     slots: &[Slot],
     blocks: &mut Vec<u32>,
 ) -> Result<(), Failure> {
@@ -132,12 +167,21 @@ fn execute_in(
     let values = argv + 4 * n;
     let mem = guest.mem();
     let mut table = Vec::with_capacity(4 * n as usize);
+    let direct = js_sys::Array::new();
     let mut buffers = Vec::new();
     for (i, slot) in slots.iter().enumerate() {
         let ptr = match slot {
-            Slot::Scalar(bytes) => {
+            Slot::UserContext => {
+                // The AOT runtime passes it on to its handlers; null is safe.
+                let at = values + 8 * i as u32;
+                mem.write(at, &[0; 8]).map_err(Error::from)?;
+                direct.push(&JsValue::from(-1));
+                at
+            }
+            Slot::Scalar { bytes, elem } => {
                 let at = values + 8 * i as u32;
                 mem.write(at, bytes).map_err(Error::from)?;
+                direct.push(&wasm_value(*elem, *bytes));
                 at
             }
             Slot::Buffer { buf, output } => {
@@ -174,6 +218,7 @@ fn execute_in(
                 if *output {
                     buffers.push((header.host, &buf.bytes));
                 }
+                direct.push(&JsValue::from(block));
                 block
             }
         };
@@ -182,14 +227,21 @@ fn execute_in(
     mem.write(argv, &table).map_err(Error::from)?;
 
     guest.take_captured();
-    let result = argv_fn.call1(&JsValue::UNDEFINED, &JsValue::from(argv));
+    let result = match style {
+        CallStyle::Argv => entry.call1(&JsValue::UNDEFINED, &JsValue::from(argv)),
+        CallStyle::Direct => entry.apply(&JsValue::UNDEFINED, &direct),
+    };
     let code = match result {
         Ok(v) => v.as_f64().unwrap_or(0.0) as i32,
         Err(e) => return Err(classify(guest, e)),
     };
-    if let Some(e) = guest.take_fault() {
+    if let Some((error, cause)) = guest.take_fault() {
         // A callback failed but the guest carried on: report it anyway.
-        return Err(e.into());
+        return Err(Failure {
+            error,
+            cause,
+            poisoned: false,
+        });
     }
     if code != 0 {
         let text = guest.take_captured();
@@ -205,6 +257,25 @@ fn execute_in(
     Ok(())
 }
 
+/// A scalar as the wasm parameter of its type takes it from JavaScript:
+/// 64-bit integers as bigint, floats as numbers, the rest as i32 numbers.
+fn wasm_value(elem: ElemKind, b: [u8; 8]) -> JsValue {
+    match elem {
+        ElemKind::I64 | ElemKind::U64 => JsValue::from(i64::from_le_bytes(b)),
+        ElemKind::F32 => JsValue::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        ElemKind::F64 => JsValue::from(f64::from_le_bytes(b)),
+        ElemKind::Bool | ElemKind::U8 => JsValue::from(b[0]),
+        ElemKind::I8 => JsValue::from(b[0] as i8),
+        ElemKind::I16 => JsValue::from(i16::from_le_bytes([b[0], b[1]])),
+        ElemKind::U16 | ElemKind::F16 | ElemKind::BF16 => {
+            JsValue::from(u16::from_le_bytes([b[0], b[1]]))
+        }
+        ElemKind::I32 | ElemKind::U32 | ElemKind::Handle => {
+            JsValue::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        }
+    }
+}
+
 /// Halide's message without the runtime's `Error: ` prefix and trailing
 /// newline.
 fn clean(text: &str) -> String {
@@ -215,8 +286,8 @@ fn clean(text: &str) -> String {
 /// Turns what the guest call threw into a [`Failure`].
 fn classify(guest: &Guest, thrown: JsValue) -> Failure {
     let text = guest.take_captured();
-    let (error, cause) = if let Some(e) = guest.take_fault() {
-        (e, None)
+    let (error, cause) = if let Some(f) = guest.take_fault() {
+        f
     } else if guest.take_aborted() {
         (Error::Abort(clean(&text)), None)
     } else if thrown.is_instance_of::<WebAssembly::RuntimeError>() {

@@ -185,3 +185,41 @@ pub fn argument_to_js(a: &Argument) -> JsValue {
     }
     o.into()
 }
+
+/// A typed array of `elem`'s kind over `len` elements of `buffer` at
+/// `byte_offset` (which the caller has checked and aligned).
+pub fn typed_view(elem: ElemKind, buffer: &JsValue, byte_offset: u32, len: u32) -> JsValue {
+    use js_sys::*;
+    match elem.array_kinds()[0] {
+        ArrayKind::Int8 => {
+            Int8Array::new_with_byte_offset_and_length(buffer, byte_offset, len).into()
+        }
+        ArrayKind::Uint8 | ArrayKind::Uint8Clamped => {
+            Uint8Array::new_with_byte_offset_and_length(buffer, byte_offset, len).into()
+        }
+        ArrayKind::Int16 => {
+            Int16Array::new_with_byte_offset_and_length(buffer, byte_offset, len).into()
+        }
+        ArrayKind::Uint16 | ArrayKind::Float16 => {
+            Uint16Array::new_with_byte_offset_and_length(buffer, byte_offset, len).into()
+        }
+        ArrayKind::Int32 => {
+            Int32Array::new_with_byte_offset_and_length(buffer, byte_offset, len).into()
+        }
+        ArrayKind::Uint32 => {
+            Uint32Array::new_with_byte_offset_and_length(buffer, byte_offset, len).into()
+        }
+        ArrayKind::Float32 => {
+            Float32Array::new_with_byte_offset_and_length(buffer, byte_offset, len).into()
+        }
+        ArrayKind::Float64 => {
+            Float64Array::new_with_byte_offset_and_length(buffer, byte_offset, len).into()
+        }
+        ArrayKind::BigInt64 => {
+            BigInt64Array::new_with_byte_offset_and_length(buffer, byte_offset, len).into()
+        }
+        ArrayKind::BigUint64 => {
+            BigUint64Array::new_with_byte_offset_and_length(buffer, byte_offset, len).into()
+        }
+    }
+}

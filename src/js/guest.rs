@@ -23,11 +23,17 @@ use crate::js::sys::FallibleMemory;
 use js_sys::{ArrayBuffer, Uint8Array, WebAssembly};
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 
 pub const PAGE: u64 = 65536;
 /// A wasm32 memory holds at most 65536 pages.
 pub const MAX_WASM32_BYTES: u64 = 65536 * PAGE;
+/// The environment variable Halide's runtime reads for its trace file.
+pub const TRACE_ENV: &str = "HL_TRACE_FILE";
+/// The trace file's name as the guest sees it; no file system is involved.
+pub const TRACE_PATH: &str = "/halide-wasm-executor/trace";
+/// The descriptor `fileno` gives for that file.
+pub const TRACE_FD: i32 = 3;
 /// Most text kept from one run's prints, for error messages.
 const MAX_CAPTURED: usize = 16 * 1024;
 
@@ -42,7 +48,8 @@ impl GuestMem {
         GuestMem { memory, max_bytes }
     }
 
-    fn buffer(&self) -> ArrayBuffer {
+    /// The memory's current buffer (a fresh object after every growth).
+    pub fn buffer(&self) -> ArrayBuffer {
         self.memory.buffer().unchecked_into()
     }
 
@@ -144,12 +151,17 @@ pub struct Guest {
     pub hooks: Rc<Hooks>,
     /// Text the guest wrote to stderr (or `halide_error`) during this run.
     captured: RefCell<String>,
-    /// The error an import raised before throwing into the guest.
-    fault: RefCell<Option<Error>>,
+    /// The error an import raised before throwing into the guest, and the
+    /// JavaScript exception behind it, if any.
+    fault: RefCell<Option<(Error, Option<JsValue>)>>,
     /// The guest called `abort()`.
     aborted: Cell<bool>,
     /// `getenv` results, allocated in the guest once per name.
     env_strings: RefCell<Vec<(String, u32)>>,
+    /// The `FILE*` the runtime opened for its trace file (0: none).
+    pub trace_file: Cell<u32>,
+    /// Trace bytes written but not yet parsed (a packet split by writes).
+    pub trace_pending: RefCell<Vec<u8>>,
 }
 
 impl Guest {
@@ -162,6 +174,8 @@ impl Guest {
             fault: RefCell::new(None),
             aborted: Cell::new(false),
             env_strings: RefCell::new(Vec::new()),
+            trace_file: Cell::new(0),
+            trace_pending: RefCell::new(Vec::new()),
         }
     }
 
@@ -263,13 +277,19 @@ impl Guest {
     /// in guest memory that lives as long as the instance.
     pub fn getenv(&self, name_ptr: u32) -> Result<u32, GuestError> {
         let name = self.mem().read_cstr(name_ptr)?;
-        let Some(value) = self
+        let value = self
             .hooks
             .env
             .iter()
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
-        else {
+            .map(|(_, v)| v.as_str());
+        // The runtime's trace file is the executor's own channel to
+        // options.trace (or to nowhere), unless the caller names one.
+        let value = match value {
+            None if name == TRACE_ENV => Some(TRACE_PATH),
+            v => v,
+        };
+        let Some(value) = value else {
             return Ok(0);
         };
         if let Some((_, p)) = self.env_strings.borrow().iter().find(|(k, _)| *k == name) {
@@ -304,13 +324,18 @@ impl Guest {
     }
 
     pub fn set_fault(&self, e: Error) {
+        self.set_fault_with_cause(e, None);
+    }
+
+    /// Records the first fault of a run (later ones are its consequences).
+    pub fn set_fault_with_cause(&self, e: Error, cause: Option<JsValue>) {
         let mut f = self.fault.borrow_mut();
         if f.is_none() {
-            *f = Some(e);
+            *f = Some((e, cause));
         }
     }
 
-    pub fn take_fault(&self) -> Option<Error> {
+    pub fn take_fault(&self) -> Option<(Error, Option<JsValue>)> {
         self.fault.borrow_mut().take()
     }
 

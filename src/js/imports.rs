@@ -17,9 +17,11 @@
 
 use crate::core::error::{Error, GuestError};
 use crate::core::memory::GuestMemory;
-use crate::js::guest::Guest;
+use crate::js::guest::{Guest, TRACE_FD, TRACE_PATH};
+use crate::js::options::Extern;
+use crate::js::{externs, trace};
 use crate::libm_exports;
-use js_sys::{Object, Reflect, WebAssembly};
+use js_sys::{Array, Object, Reflect, WebAssembly};
 use std::any::Any;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -36,6 +38,26 @@ pub struct Imports {
 fn fault(guest: &Guest, e: impl Into<Error>) -> ! {
     guest.set_fault(e.into());
     wasm_bindgen::throw_str("halide-wasm-executor: guest fault")
+}
+
+/// Like [`fault`], keeping the JavaScript exception that caused it.
+fn fault_with_cause(guest: &Guest, e: Error, cause: Option<JsValue>) -> ! {
+    guest.set_fault_with_cause(e, cause);
+    wasm_bindgen::throw_str("halide-wasm-executor: guest fault")
+}
+
+/// A JavaScript function taking any number of arguments, which reaches `f`
+/// as one array: a `Proxy` whose `apply` trap is a Rust closure (closures
+/// take at most eight arguments; `halide_trace_helper` has twelve, extern
+/// stages any number).
+fn variadic(f: impl Fn(Array) -> JsValue + 'static) -> (JsValue, Box<dyn Any>) {
+    let trap = Closure::<dyn Fn(JsValue, JsValue, Array) -> JsValue>::new(
+        move |_target: JsValue, _this: JsValue, args: Array| f(args),
+    );
+    let handler = Object::new();
+    let _ = Reflect::set(&handler, &"apply".into(), trap.as_ref());
+    let proxy = js_sys::Proxy::new(trap.as_ref(), &handler);
+    (proxy.into(), Box::new(trap))
 }
 
 /// The names of the imports a module asks for, as `(module, name, kind)`.
@@ -78,16 +100,30 @@ const HOST_FUNCTIONS: &[&str] = &[
     "halide_print",
     "halide_error",
     "halide_current_thread_id",
+    "halide_trace_helper",
 ];
 
-/// Fails with a message that names every import the executor cannot supply.
-pub fn check_supported(imports: &[(String, String, String)]) -> Result<(), Error> {
+/// Fails with a message that names every import the executor cannot supply,
+/// or a declared extern that the module does not import.
+pub fn check_supported(
+    imports: &[(String, String, String)],
+    externs: &[Extern],
+) -> Result<(), Error> {
+    for e in externs {
+        if !imports.iter().any(|(m, n, _)| m == "env" && *n == e.name) {
+            return Err(Error::bad_input(format!(
+                "option 'externs': the module imports no function '{}'",
+                e.name
+            )));
+        }
+    }
     let mut missing = Vec::new();
     for (module, name, kind) in imports {
         let known = module == "env"
             && kind == "function"
             && (HOST_FUNCTIONS.contains(&name.as_str())
-                || libm_exports::export_for(name).is_some());
+                || libm_exports::export_for(name).is_some()
+                || externs.iter().any(|e| e.name == *name));
         if !known {
             missing.push(format!("{module}.{name} ({kind})"));
         }
@@ -118,6 +154,30 @@ impl Imports {
                         "internal: the executor lacks its export {export}"
                     )));
                 }
+                f
+            } else if let Some(i) = guest.hooks.externs.iter().position(|e| e.name == *name) {
+                let g = guest.clone();
+                let (f, keep) = variadic(move |args| {
+                    let r = externs::call(&g, &g.hooks.externs[i], &args);
+                    match r {
+                        Ok(code) => JsValue::from(code),
+                        Err((e, cause)) => fault_with_cause(&g, e, cause),
+                    }
+                });
+                closures.push(keep);
+                f
+            } else if name == "halide_trace_helper" {
+                let g = guest.clone();
+                let (f, keep) = variadic(move |args| {
+                    let r = trace::helper_event(&g, &args)
+                        .map_err(|e| (Error::from(e), None))
+                        .and_then(|ev| trace::emit(&g, &ev).map_err(|(e, c)| (e, Some(c))));
+                    match r {
+                        Ok(id) => JsValue::from(id),
+                        Err((e, cause)) => fault_with_cause(&g, e, cause),
+                    }
+                });
+                closures.push(keep);
                 f
             } else {
                 let (f, keep) = host_function(name, guest.clone());
@@ -242,14 +302,11 @@ fn host_function(name: &str, g: Rc<Guest>) -> (JsValue, Box<dyn Any>) {
         })),
         "write" => wrap(Closure::<dyn Fn(i32, u32, u32) -> i32>::new(
             move |fd, p, n| {
-                let text = match read_text(&g, p, n) {
-                    Ok(t) => t,
-                    Err(e) => fault(&g, e),
-                };
-                if fd == 1 || fd == 2 {
-                    print(&g, fd, &text);
+                let r = write(&g, fd, p, n);
+                match r {
+                    Ok(n) => n,
+                    Err((e, cause)) => fault_with_cause(&g, e, cause),
                 }
-                n as i32
             },
         )),
         "abort" => wrap(Closure::<dyn Fn()>::new(move || {
@@ -266,18 +323,66 @@ fn host_function(name: &str, g: Rc<Guest>) -> (JsValue, Box<dyn Any>) {
                 print(&g, fd, &text);
             }))
         }
-        // The guest has no file system: fopen fails, the rest do nothing.
-        "fopen" => wrap(Closure::<dyn Fn(u32, u32) -> u32>::new(|_, _| 0)),
-        "fileno" => wrap(Closure::<dyn Fn(u32) -> i32>::new(|_| -1)),
+        // The guest has no file system. The one file it can open is the
+        // trace file, whose bytes go to options.trace.
+        "fopen" => wrap(Closure::<dyn Fn(u32, u32) -> u32>::new(
+            move |path, _mode| {
+                let r = g.mem().read_cstr(path);
+                match r {
+                    Ok(p) if p == TRACE_PATH => open_trace_file(&g),
+                    Ok(_) => 0,
+                    Err(e) => fault(&g, e),
+                }
+            },
+        )),
+        "fileno" => wrap(Closure::<dyn Fn(u32) -> i32>::new(move |f| {
+            if f != 0 && f == g.trace_file.get() {
+                TRACE_FD
+            } else {
+                -1
+            }
+        })),
         "fclose" => wrap(Closure::<dyn Fn(u32) -> i32>::new(|_| 0)),
         "fwrite" => wrap(Closure::<dyn Fn(u32, u32, u32, u32) -> u32>::new(
-            |_, _, _, _| 0,
+            move |p: u32, size: u32, count: u32, f: u32| {
+                if f == 0 || f != g.trace_file.get() {
+                    return 0;
+                }
+                let r = write(&g, TRACE_FD, p, size.saturating_mul(count));
+                match r {
+                    Ok(_) => count,
+                    Err((e, cause)) => fault_with_cause(&g, e, cause),
+                }
+            },
         )),
         // Destructors at exit never run: the instance is simply dropped.
         "__cxa_atexit" => wrap(Closure::<dyn Fn(u32, u32, u32) -> i32>::new(|_, _, _| 0)),
         "halide_current_thread_id" => wrap(Closure::<dyn Fn() -> i32>::new(|| 0)),
         other => unreachable!("check_supported admitted unknown import {other}"),
     }
+}
+
+/// `write(fd, p, n)`: stdout and stderr go to `print`, the trace file to
+/// `options.trace`, anything else nowhere.
+fn write(g: &Guest, fd: i32, p: u32, n: u32) -> Result<i32, (Error, Option<JsValue>)> {
+    if fd == TRACE_FD && g.trace_file.get() != 0 {
+        let mut bytes = vec![0u8; n as usize];
+        g.mem().read(p, &mut bytes).map_err(|e| (e.into(), None))?;
+        trace::write_trace_file(g, bytes).map_err(|(e, c)| (e, Some(c)))?;
+    } else if fd == 1 || fd == 2 {
+        let text = read_text(g, p, n).map_err(|e| (e.into(), None))?;
+        print(g, fd, &text);
+    }
+    Ok(n as i32)
+}
+
+/// A `FILE*` for the trace file: a few guest bytes, so that it is a real,
+/// unique pointer.
+fn open_trace_file(g: &Guest) -> u32 {
+    if g.trace_file.get() == 0 {
+        g.trace_file.set(g.malloc(16));
+    }
+    g.trace_file.get()
 }
 
 fn read_text(g: &Guest, p: u32, n: u32) -> Result<String, GuestError> {

@@ -13,11 +13,13 @@
 mod call;
 mod convert;
 mod errors;
+mod externs;
 mod guest;
 mod imports;
 mod options;
 mod pipeline;
 mod sys;
+mod trace;
 
 pub use errors::register_error_class;
 pub use pipeline::Pipeline;

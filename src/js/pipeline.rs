@@ -8,7 +8,7 @@
 
 use crate::core::error::{Error, Result};
 use crate::core::metadata::{self, Metadata};
-use crate::js::call::{self, Failure};
+use crate::js::call::{self, CallStyle, Failure, USER_CONTEXT};
 use crate::js::convert::{self, get};
 use crate::js::errors;
 use crate::js::guest::Guest;
@@ -25,6 +25,7 @@ use wasm_bindgen_futures::JsFuture;
 struct Loaded {
     module: WebAssembly::Module,
     entry: String,
+    style: CallStyle,
     meta: Metadata,
     hooks: Rc<Hooks>,
     imports: Vec<(String, String, String)>,
@@ -79,19 +80,34 @@ fn is_response(v: &JsValue) -> bool {
             .is_some_and(|t| t == "Response")
 }
 
-/// Chooses the entry point among the module's `NAME_metadata` exports.
-fn choose_entry(module: &WebAssembly::Module, wanted: Option<&str>) -> Result<String> {
+/// Chooses the entry point among the module's `NAME_metadata` exports, or,
+/// for a module without metadata, the export `options.entry` names.
+fn choose_entry(module: &WebAssembly::Module, options: &Options) -> Result<(String, CallStyle)> {
     let names: Vec<String> = WebAssembly::Module::exports(module)
         .iter()
         .filter_map(|d| get(&d, "name").as_string())
         .collect();
+    if options.arguments.is_some() {
+        let Some(entry) = options.entry.clone() else {
+            return Err(Error::bad_input(
+                "option 'arguments' describes a module without metadata and needs option 'entry' too",
+            ));
+        };
+        if !names.contains(&entry) {
+            return Err(Error::bad_input(format!(
+                "option 'entry': the module exports no function '{entry}'"
+            )));
+        }
+        return Ok((entry, CallStyle::Direct));
+    }
+    let wanted = options.entry.as_deref();
     let entries: Vec<String> = names
         .iter()
         .filter_map(|n| n.strip_suffix("_metadata"))
         .filter(|e| names.iter().any(|n| *n == format!("{e}_argv")))
         .map(String::from)
         .collect();
-    match wanted {
+    let entry = match wanted {
         Some(w) if entries.iter().any(|e| e == w) => Ok(w.to_string()),
         Some(w) => Err(Error::bad_input(format!(
             "option 'entry': the module has no pipeline '{w}'; it has: {}",
@@ -107,26 +123,28 @@ fn choose_entry(module: &WebAssembly::Module, wanted: Option<&str>) -> Result<St
                 entries.join(", ")
             ))),
         },
-    }
+    }?;
+    Ok((entry, CallStyle::Argv))
 }
 
 /// Everything of loading that comes after compiling, up to the instance.
 fn prepare(module: WebAssembly::Module, options: Options) -> Result<(Loaded, Rc<Guest>, Imports)> {
-    let entry = choose_entry(&module, options.entry.as_deref())?;
+    let (entry, style) = choose_entry(&module, &options)?;
     let needed = imports::required(&module);
-    imports::check_supported(&needed)?;
+    imports::check_supported(&needed, &options.hooks.externs)?;
     let hooks = Rc::new(options.hooks);
     let guest = Rc::new(Guest::new(hooks.clone()));
     let imports = Imports::build(&needed, &guest)?;
     let loaded = Loaded {
         module,
-        entry,
+        style,
         meta: Metadata {
             version: 0,
-            name: String::new(),
+            name: entry.clone(),
             target: String::new(),
-            arguments: Vec::new(),
+            arguments: options.arguments.unwrap_or_default(),
         },
+        entry,
         hooks,
         imports: needed,
     };
@@ -163,9 +181,13 @@ fn bind(
         .or_else(|| global("__data_end"))
         .unwrap_or(size);
     guest.bind(memory, heap_base as u32)?;
-    let argv = get(&exports, &format!("{}_argv", loaded.entry))
+    let name = match loaded.style {
+        CallStyle::Argv => format!("{}_argv", loaded.entry),
+        CallStyle::Direct => loaded.entry.clone(),
+    };
+    let argv = get(&exports, &name)
         .dyn_into::<Function>()
-        .map_err(|_| Error::BadModule(format!("{}_argv is not a function", loaded.entry)))?;
+        .map_err(|_| Error::BadModule(format!("{name} is not a function")))?;
     Ok(Live {
         guest,
         argv,
@@ -217,11 +239,14 @@ impl Pipeline {
         imports: Imports,
     ) -> Result<Pipeline> {
         let live = bind(&loaded, guest, imports, instance.clone())?;
-        loaded.meta = read_metadata(&loaded, &instance, &live.guest)?;
+        if loaded.style == CallStyle::Argv {
+            loaded.meta = read_metadata(&loaded, &instance, &live.guest)?;
+        }
         let arguments = loaded
             .meta
             .arguments
             .iter()
+            .filter(|a| a.name != USER_CONTEXT)
             .map(convert::argument_to_js)
             .collect();
         Ok(Pipeline {
@@ -326,7 +351,7 @@ impl Pipeline {
             (live.guest.clone(), live.argv.clone())
         };
         self.running.set(true);
-        let r = call::execute(&guest, &argv, &slots);
+        let r = call::execute(&guest, &argv, self.loaded.style, &slots);
         self.running.set(false);
         self.runs.set(self.runs.get() + 1);
         if let Err(f) = &r {
