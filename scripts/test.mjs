@@ -24,7 +24,7 @@ step('cargo test', () => run('cargo', ['test']));
 step('wasm-pack test --node', () => run('wasm-pack', ['test', '--node']));
 step('wasm-pack test --headless --chrome', () =>
   run('wasm-pack', ['test', '--headless', '--chrome', '--chromedriver', chromedriver], {
-    env: { ...process.env, CHROMEDRIVER: chromedriver },
+    env: { ...process.env, CHROMEDRIVER: chromedriver, WASM_BINDGEN_USE_BROWSER: '1' },
   }),
 );
 step('node --test', () => {

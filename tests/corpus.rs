@@ -14,7 +14,6 @@ use js_sys::{Object, Reflect, Uint8Array};
 use serde_json::Value;
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
