@@ -80,6 +80,20 @@ fn scalar(ty: &str, v: &Value) -> JsValue {
     }
 }
 
+/// Decodes element `i` of a little-endian integer buffer.
+fn integer(ty: &str, b: &[u8], i: usize) -> i128 {
+    let s = elem_size(ty);
+    let mut w = [0u8; 16];
+    w[..s].copy_from_slice(&b[i * s..(i + 1) * s]);
+    let v = i128::from_le_bytes(w);
+    let signed = ty.starts_with("int");
+    if signed && s < 16 && (v >> (8 * s - 1)) & 1 == 1 {
+        v - (1i128 << (8 * s))
+    } else {
+        v
+    }
+}
+
 /// Decodes element `i` of a little-endian buffer as f64 (for tolerance checks).
 fn element(ty: &str, b: &[u8], i: usize) -> f64 {
     let s = elem_size(ty);
@@ -109,7 +123,18 @@ fn compare(
         ));
     }
     let float = matches!(ty, "float16" | "bfloat16" | "float32" | "float64");
-    if !float || tol == 0.0 {
+    if !float && tol > 0.0 {
+        for i in 0..got.len() / elem_size(ty) {
+            let (a, b) = (integer(ty, got, i), integer(ty, want, i));
+            if (a - b).abs() > tol as i128 {
+                return Err(format!(
+                    "{case}/{arg}: element {i} is {a}, native Halide gives {b} (tolerance {tol})"
+                ));
+            }
+        }
+        return Ok(());
+    }
+    if tol == 0.0 {
         if let Some(i) = got.iter().zip(want).position(|(a, b)| a != b) {
             return Err(format!(
                 "{case}/{arg}: byte {i} differs ({} vs {})",

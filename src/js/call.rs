@@ -279,7 +279,12 @@ fn wasm_value(elem: ElemKind, b: [u8; 8]) -> JsValue {
 /// Halide's message without the runtime's `Error: ` prefix and trailing
 /// newline.
 fn clean(text: &str) -> String {
-    let t = text.trim();
+    // What the pipeline printed before its error is not part of it.
+    let t = text
+        .rfind("Error")
+        .map(|i| &text[i..])
+        .unwrap_or(text)
+        .trim();
     t.strip_prefix("Error: ").unwrap_or(t).trim().to_string()
 }
 

@@ -205,9 +205,9 @@ fn wrap<T: ?Sized + wasm_bindgen::closure::WasmClosure + 'static>(
 }
 
 fn print(guest: &Guest, fd: i32, text: &str) {
-    if fd == 2 {
-        guest.capture(text);
-    }
+    // Halide's runtime prints its errors (through halide_print, on either
+    // descriptor) just before it aborts: keep the text for the HalideError.
+    guest.capture(text);
     match &guest.hooks.print {
         Some(f) => {
             // A throwing print callback is the caller's error; it surfaces

@@ -84,7 +84,7 @@ function halfToFloat(bits, bf16) {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
-/** Compares an output with native Halide's: exact for integers, within `tolerance` for floats. Returns a message or null. */
+/** Compares an output with native Halide's: exact unless `tolerance` (floats: relative above 1, absolute below; integers: absolute). Returns a message or null. */
 export function compare(type, got, want, tolerance = 0) {
   if (got.length !== want.length) return `length ${got.length}, expected ${want.length}`;
   const float = ['float16', 'bfloat16', 'float32', 'float64'].includes(type);
@@ -92,6 +92,7 @@ export function compare(type, got, want, tolerance = 0) {
     let a = got[i];
     let b = want[i];
     if (a === b) continue;
+    if (!float && Math.abs(Number(a) - Number(b)) <= tolerance) continue;
     if (float && tolerance > 0) {
       if (type === 'float16' || type === 'bfloat16') {
         a = halfToFloat(a, type === 'bfloat16');

@@ -1,0 +1,551 @@
+#!/usr/bin/env python3
+"""Builds the fixture corpus: real Halide pipelines compiled for wasm, and the
+outputs native Halide computes for the same inputs.
+
+For every pipeline this script
+  1. defines it with the `halide` package from PyPI (version 21),
+  2. compiles it ahead of time for `wasm-32-wasmrt` (some also with
+     `wasm_simd128`) to an object file, and links it into `fixtures/NAME.wasm`
+     with `rust-lld -flavor wasm` (it ships with every Rust toolchain) or
+     Debian's `wasm-ld`,
+  3. runs the same pipeline natively through Halide's JIT on deterministic
+     inputs and stores inputs and outputs as raw little-endian `.bin` files,
+  4. describes everything in `fixtures/manifest.json`.
+
+Buffers are stored exactly as the executor receives them: a flat array of
+`span` elements (span = 1 + sum((extent - 1) * stride)) with the element at
+the mins first, in any strides (dense, interleaved, padded). Native Halide
+reads and writes the same flat arrays through strided numpy views, so the
+expected output keeps the layout (and the zero gaps) the executor's caller
+sees. Tolerances: 0 means bit exact. A float output's tolerance is relative
+above 1 and absolute below; an integer output computed from float math may
+be given 1, for values that native code rounds differently (it may contract
+a multiply and an add into one FMA; wasm does not).
+
+Run from the repository root: `python3 scripts/gen_fixtures.py`.
+"""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import halide as hl
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "fixtures")
+x, y, c = hl.Var("x"), hl.Var("y"), hl.Var("c")
+
+NP = {
+    "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64,
+    "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+    "float16": np.float16, "bfloat16": np.uint16, "float32": np.float32,
+    "float64": np.float64, "bool": np.uint8,
+}
+HL = {
+    "uint8": hl.UInt(8), "uint16": hl.UInt(16), "uint32": hl.UInt(32), "uint64": hl.UInt(64),
+    "int8": hl.Int(8), "int16": hl.Int(16), "int32": hl.Int(32), "int64": hl.Int(64),
+    "float16": hl.Float(16), "bfloat16": hl.BFloat(16), "float32": hl.Float(32),
+    "float64": hl.Float(64), "bool": hl.Bool(),
+}
+
+
+def linker():
+    sysroot = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True).stdout.strip()
+    found = glob.glob(os.path.join(sysroot, "lib/rustlib/*/bin/rust-lld"))
+    found += glob.glob(os.path.expanduser("~/.rustup/toolchains/*/lib/rustlib/*/bin/rust-lld"))
+    if found:
+        return [found[0], "-flavor", "wasm"]
+    if shutil.which("wasm-ld"):
+        return ["wasm-ld"]
+    sys.exit("no wasm linker: install a Rust toolchain (rust-lld) or Debian's lld (wasm-ld)")
+
+
+LINK = linker()
+TMP = tempfile.mkdtemp(prefix="hwe-fixtures-")
+modules = {}
+cases = []
+
+
+def wasm_imports(path):
+    """The `env` function imports of a wasm module, read from its import section."""
+    data = open(path, "rb").read()
+    pos = 8
+
+    def leb():
+        nonlocal pos
+        result = shift = 0
+        while True:
+            b = data[pos]
+            pos += 1
+            result |= (b & 0x7F) << shift
+            shift += 7
+            if b < 0x80:
+                return result
+
+    def name():
+        nonlocal pos
+        n = leb()
+        s = data[pos:pos + n].decode()
+        pos += n
+        return s
+
+    names = []
+    while pos < len(data):
+        sid = data[pos]
+        pos += 1
+        size = leb()
+        end = pos + size
+        if sid == 2:
+            for _ in range(leb()):
+                mod, field, kind = name(), name(), data[pos]
+                pos += 1
+                if kind == 0:
+                    leb()
+                    names.append(field)
+                else:
+                    raise SystemExit(f"{path}: unexpected import kind {kind}")
+        pos = end
+    return names
+
+
+def build(name, outputs, args, purpose="test", simd=False, entry=None):
+    """Compiles `outputs` (a Func or a list of Funcs) for wasm and links NAME.wasm."""
+    entry = entry or name
+    features = "wasm-32-wasmrt" + ("-wasm_simd128" if simd else "")
+    obj = os.path.join(TMP, name + ".o")
+    p = hl.Pipeline(outputs if isinstance(outputs, list) else [outputs])
+    p.compile_to({hl.OutputFileType.object: obj}, args, entry, hl.Target(features))
+    wasm = os.path.join(OUT, name + ".wasm")
+    exports = [f"--export={e}" for e in ("__heap_base", "__data_end", entry, entry + "_argv", entry + "_metadata")]
+    subprocess.run(LINK + ["--allow-undefined", "--no-entry", "-zstack-size=1048576", "--strip-debug", *exports, obj, "-o", wasm], check=True)
+    modules[name] = {"wasm": name + ".wasm", "entry": entry, "simd": simd, "imports": wasm_imports(wasm), "purpose": purpose}
+    return p
+
+
+def dense(shape):
+    s, out = 1, []
+    for e in shape:
+        out.append(s)
+        s *= e
+    return out
+
+
+def span(shape, strides):
+    if 0 in shape:
+        return 0
+    return 1 + sum((e - 1) * s for e, s in zip(shape, strides))
+
+
+class Buf:
+    """A buffer argument: its type and layout, and (for inputs) its data."""
+
+    def __init__(self, type, shape, strides=None, mins=None, data=None):
+        self.type, self.shape = type, list(shape)
+        self.strides = list(strides) if strides else dense(shape)
+        self.mins = list(mins) if mins else [0] * len(shape)
+        n = span(self.shape, self.strides)
+        self.flat = np.zeros(n, dtype=NP[type]) if data is None else np.ascontiguousarray(data, dtype=NP[type]).reshape(-1)[:n].copy()
+        assert self.flat.size == n, (self.flat.size, n)
+
+    def halide(self):
+        isz = self.flat.itemsize
+        view = np.lib.stride_tricks.as_strided(
+            self.flat, shape=tuple(reversed(self.shape)), strides=tuple(s * isz for s in reversed(self.strides)), writeable=True)
+        if self.type == "uint64":
+            # hl.Buffer takes no uint64 numpy array: realize into a Halide
+            # buffer and copy back element by element (small, 1-D).
+            assert len(self.shape) == 1 and self.strides == [1]
+            b = hl.Buffer(hl.UInt(64), self.shape)
+            self.pending = b
+            return b
+        b = hl.Buffer(view)
+        if self.shape:
+            b.set_min(self.mins)
+        return b
+
+    def describe(self, kind, file):
+        d = {"kind": kind, "type": self.type, "shape": self.shape, "strides": self.strides, "mins": self.mins}
+        if file:
+            d["file"] = file
+        return d
+
+
+def rand(type, n, rng, lo=None, hi=None):
+    if type.startswith("float"):
+        return rng.uniform(-1 if lo is None else lo, 1 if hi is None else hi, n)
+    info = np.iinfo(NP[type])
+    return rng.integers(info.min if lo is None else lo, (info.max if hi is None else hi), n, endpoint=True, dtype=NP[type])
+
+
+def case(case_name, module, pipeline, inputs, scalars, outputs, tolerance=0, expect_error=None, realize=True, native=None):
+    """Adds a case. inputs: [(ImageParam, Buf)], scalars: [(Param, type, value or None)], outputs: [(name, Buf)]."""
+    args = {}
+    for ip, b in inputs:
+        f = f"{case_name}.{ip.name()}.bin"
+        b.flat.tofile(os.path.join(OUT, f))
+        args[ip.name()] = b.describe("input", f)
+    for p, type, value in scalars:
+        d = {"kind": "scalar", "type": type}
+        if value is not None:
+            d["value"] = str(int(value)) if type in ("int64", "uint64") else value
+            p.set(value)
+        else:
+            p.set(DEFAULTS[p.name()])  # the run uses the pipeline's default
+        args[p.name()] = d
+    if realize and expect_error is None:
+        if native:
+            native()
+        else:
+            for ip, b in inputs:
+                ip.set(b.halide())
+            pipeline.realize([b.halide() for _, b in outputs], hl.get_jit_target_from_environment())
+            for _, b in outputs:
+                if getattr(b, "pending", None) is not None:
+                    b.flat[:] = [b.pending[i] for i in range(b.shape[0])]
+    for name, b in outputs:
+        f = None
+        if expect_error is None:
+            f = f"{case_name}.{name}.bin"
+            b.flat.tofile(os.path.join(OUT, f))
+        args[name] = b.describe("output", f)
+    cases.append({"name": case_name, "module": module, "args": args, "tolerance": tolerance, "expect_error": expect_error})
+
+
+DEFAULTS = {}
+
+
+def param(type, name, default=None, lo=None, hi=None):
+    p = hl.Param(HL[type], name)
+    if default is not None:
+        p.parameter().set_default_value(hl.cast(HL[type], default))
+        DEFAULTS[name] = default
+    if lo is not None:
+        p.set_range(hl.cast(HL[type], lo), hl.cast(HL[type], hi))
+    return p
+
+
+def main():
+    if os.path.isdir(OUT):
+        for f in os.listdir(OUT):
+            if f.endswith((".wasm", ".bin", ".json")):
+                os.remove(os.path.join(OUT, f))
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(20261125)
+    W, H = 37, 23
+
+    # 1. brighten: u8 planar, a float scalar with default and range; plain and SIMD.
+    for simd in (False, True):
+        name = "brighten_u8_simd" if simd else "brighten_u8"
+        inp = hl.ImageParam(hl.UInt(8), 3, "input")
+        gain = param("float32", "gain", 1.0, 0.0, 4.0)
+        f = hl.Func(name)
+        f[x, y, c] = hl.u8_sat(hl.f32(inp[x, y, c]) * gain)
+        f.vectorize(x, 16, hl.TailStrategy.GuardWithIf) if simd else None
+        p = build(name, f, [inp, gain], simd=simd)
+        src = Buf("uint8", [W, H, 3], data=rand("uint8", W * H * 3, rng))
+        case(name, name, p, [(inp, src)], [(gain, "float32", 1.5)], [(name, Buf("uint8", [W, H, 3]))])
+        case(name + "_default_gain", name, p, [(inp, src)], [(gain, "float32", None)], [(name, Buf("uint8", [W, H, 3]))])
+
+    # 2. RGBA interleaved invert, as an ImageData is laid out.
+    inp = hl.ImageParam(hl.UInt(8), 3, "input")
+    f = hl.Func("invert_rgba")
+    f[x, y, c] = hl.select(c < 3, 255 - inp[x, y, c], inp[x, y, c])
+    for b in (inp, f.output_buffer()):
+        b.dim(0).set_stride(4)
+        b.dim(2).set_stride(1).set_bounds(0, 4)
+    f.reorder(c, x, y).bound(c, 0, 4).unroll(c)
+    p = build("invert_rgba", f, [inp])
+    inter = dict(strides=[4, 4 * W, 1])
+    case("invert_rgba", "invert_rgba", p, [(inp, Buf("uint8", [W, H, 4], data=rand("uint8", W * H * 4, rng), **inter))], [],
+         [("invert_rgba", Buf("uint8", [W, H, 4], **inter))])
+
+    # 3. 3x3 blur of u16 with repeat_edge, tiled and vectorized; plain and SIMD.
+    for simd in (False, True):
+        name = "blur3x3_u16_simd" if simd else "blur3x3_u16"
+        inp = hl.ImageParam(hl.UInt(16), 2, "input")
+        e = hl.BoundaryConditions.repeat_edge(inp)
+        bx, by = hl.Func(name + "_x"), hl.Func(name)
+        bx[x, y] = (hl.u32(e[x - 1, y]) + e[x, y] + e[x + 1, y])
+        by[x, y] = hl.u16((bx[x, y - 1] + bx[x, y] + bx[x, y + 1]) / 9)
+        xo, yo, xi, yi = hl.Var("xo"), hl.Var("yo"), hl.Var("xi"), hl.Var("yi")
+        by.tile(x, y, xo, yo, xi, yi, 16, 8).vectorize(xi, 8)
+        bx.compute_at(by, xo).vectorize(x, 8)
+        p = build(name, by, [inp], simd=simd)
+        case(name, name, p, [(inp, Buf("uint16", [W, H], data=rand("uint16", W * H, rng)))], [], [(name, Buf("uint16", [W, H]))])
+
+    # 4. float math: f32 and f64, libm-heavy.
+    inp = hl.ImageParam(hl.Float(32), 2, "input")
+    f = hl.Func("math_f32")
+    v = inp[x, y]
+    f[x, y] = hl.sin(v * 3) + hl.cos(v) * hl.atan2(v, 0.5 + v * v) + hl.exp(v) - hl.sqrt(hl.abs(v)) + hl.pow(hl.abs(v) + 0.5, hl.f32(1.7)) + hl.tanh(v) + hl.log(v * v + 1) + hl.floor(v * 4) + hl.round(v * 2.5)
+    p = build("math_f32", f, [inp])
+    case("math_f32", "math_f32", p, [(inp, Buf("float32", [W, H], data=rand("float32", W * H, rng, -2, 2)))], [],
+         [("math_f32", Buf("float32", [W, H]))], tolerance=2e-5)
+    inp = hl.ImageParam(hl.Float(64), 1, "input")
+    f = hl.Func("math_f64")
+    v = inp[x]
+    f[x] = hl.sin(v) * hl.cos(v * 2) + hl.log(v * v + 1) + hl.exp(v / 3) + hl.pow(hl.abs(v) + 1, hl.f64(0.3)) + hl.atan(v) + hl.asin(v / 4) + hl.acos(v / 5) + hl.sinh(v / 3) + hl.cosh(v / 7) + hl.tan(v / 9)
+    p = build("math_f64", f, [inp])
+    case("math_f64", "math_f64", p, [(inp, Buf("float64", [257], data=rand("float64", 257, rng, -3, 3)))], [],
+         [("math_f64", Buf("float64", [257]))], tolerance=1e-12)
+
+    # 5. a scalar of every type, folded into exact 64-bit outputs.
+    types = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64", "bool"]
+    ps = {t: param(t, "s_" + t) for t in types}
+    inp = hl.ImageParam(hl.Int(64), 1, "input")
+    out_i, out_u = hl.Func("ints"), hl.Func("uints")
+    out_i[x] = inp[x] + hl.i64(ps["int8"]) + hl.i64(ps["int16"]) * 3 + hl.i64(ps["int32"]) * 5 + ps["int64"] + hl.i64(hl.select(ps["bool"], 1000, -1000)) + hl.i64(ps["float32"] * 8) + hl.i64(ps["float64"] * 16)
+    out_u[x] = hl.u64(x) + hl.u64(ps["uint8"]) + hl.u64(ps["uint16"]) * 7 + hl.u64(ps["uint32"]) * 11 + ps["uint64"]
+    p = build("every_scalar", [out_i, out_u], [inp] + [ps[t] for t in types])
+    vals = {"int8": -100, "int16": -30000, "int32": -2000000000, "int64": -(2 ** 62) - 12345, "uint8": 250, "uint16": 65000,
+            "uint32": 4000000000, "uint64": 2 ** 63 + 987654321, "float32": 2.5, "float64": -1.25, "bool": True}
+    case("every_scalar", "every_scalar", p, [(inp, Buf("int64", [9], data=np.arange(9, dtype=np.int64) * (2 ** 40)))],
+         [(ps[t], t, vals[t]) for t in types], [("ints", Buf("int64", [9])), ("uints", Buf("uint64", [9]))])
+
+    # 6. float16 buffers (bfloat16 computed by native Halide through its bits).
+    inp = hl.ImageParam(hl.Float(16), 1, "input")
+    f = hl.Func("half")
+    f[x] = hl.cast(hl.Float(16), hl.f32(inp[x]) * 2 + 1)
+    p = build("half_f16", f, [inp])
+    case("half_f16", "half_f16", p, [(inp, Buf("float16", [64], data=rand("float32", 64, rng, -100, 100)))], [], [("half", Buf("float16", [64]))])
+    inp = hl.ImageParam(hl.BFloat(16), 1, "input")
+    f = hl.Func("bhalf")
+    f[x] = hl.cast(hl.BFloat(16), hl.f32(inp[x]) * 2 + 1)
+    p = build("half_bf16", f, [inp])
+    bits_in = hl.ImageParam(hl.UInt(16), 1, "bits")
+    nf = hl.Func("bhalf_native")
+    nf[x] = hl.reinterpret(hl.UInt(16), hl.cast(hl.BFloat(16), hl.f32(hl.reinterpret(hl.BFloat(16), bits_in[x])) * 2 + 1))
+    src = Buf("bfloat16", [64], data=(rand("float32", 64, rng, -100, 100).astype(np.float32).view(np.uint32) >> 16).astype(np.uint16))
+    out = Buf("bfloat16", [64])
+
+    def native_bf16():
+        bits_in.set(hl.Buffer(src.flat))
+        nf.realize(hl.Buffer(out.flat))
+
+    case("half_bf16", "half_bf16", p, [(inp, src)], [], [("bhalf", out)], native=native_bf16)
+
+    # 7. non-zero mins, with a padded row stride on the input.
+    inp = hl.ImageParam(hl.Int(16), 2, "input")
+    f = hl.Func("shifted")
+    f[x, y] = inp[x + 1, y - 1] * 2 - inp[x, y]
+    p = build("mins", f, [inp])
+    case("mins", "mins", p, [(inp, Buf("int16", [30, 20], strides=[1, 33], mins=[2, 3], data=rand("int16", 33 * 20, rng, -1000, 1000)))], [],
+         [("shifted", Buf("int16", [25, 15], mins=[3, 5]))])
+
+    # 8. reductions: a 0-dimensional sum and a histogram.
+    inp = hl.ImageParam(hl.UInt(8), 2, "input")
+    r = hl.RDom([(0, W), (0, H)])
+    total, hist = hl.Func("total"), hl.Func("histogram")
+    total[()] = hl.u32(0)
+    total[()] += hl.u32(inp[r.x, r.y])
+    hist[x] = 0
+    hist[hl.i32(inp[r.x, r.y]) // 16] += 1
+    p = build("reductions", [total, hist], [inp])
+    case("reductions", "reductions", p, [(inp, Buf("uint8", [W, H], data=rand("uint8", W * H, rng)))], [],
+         [("total", Buf("uint32", [])), ("histogram", Buf("int32", [16]))])
+
+    # 9. several outputs of different types and a parallel schedule (serial in wasm).
+    inp = hl.ImageParam(hl.Float(32), 2, "input")
+    mag, sign = hl.Func("magnitude"), hl.Func("sign")
+    mag[x, y] = hl.abs(inp[x, y]) * 10
+    sign[x, y] = hl.select(inp[x, y] < 0, hl.i8(-1), hl.i8(1))
+    mag.parallel(y).vectorize(x, 4)
+    sign.parallel(y)
+    p = build("two_outputs", [mag, sign], [inp])
+    case("two_outputs", "two_outputs", p, [(inp, Buf("float32", [W, H], data=rand("float32", W * H, rng)))], [],
+         [("magnitude", Buf("float32", [W, H])), ("sign", Buf("int8", [W, H]))])
+
+    # 10. boundary conditions on an 8-bit gray image, and an unsharp mask.
+    inp = hl.ImageParam(hl.UInt(8), 2, "input")
+    k = hl.BoundaryConditions.constant_exterior(inp, 7)
+    m = hl.BoundaryConditions.mirror_interior(inp)
+    f = hl.Func("borders")
+    f[x, y] = hl.u8((hl.u16(k[x - 3, y + 2]) + m[x + 4, y - 5]) // 2)
+    p = build("borders", f, [inp])
+    case("borders", "borders", p, [(inp, Buf("uint8", [W, H], data=rand("uint8", W * H, rng)))], [], [("borders", Buf("uint8", [W, H]))])
+    amount = param("float32", "amount", 1.0, 0.0, 5.0)
+    blur, sharp = hl.Func("blur"), hl.Func("sharpen")
+    e = hl.BoundaryConditions.repeat_edge(inp)
+    blur[x, y] = (hl.f32(e[x - 1, y]) + e[x + 1, y] + e[x, y - 1] + e[x, y + 1] + e[x, y]) / 5
+    sharp[x, y] = hl.u8_sat(e[x, y] + amount * (e[x, y] - blur[x, y]))
+    p = build("sharpen_gray", sharp, [inp, amount])
+    case("sharpen_gray", "sharpen_gray", p, [(inp, Buf("uint8", [W, H], data=rand("uint8", W * H, rng)))], [(amount, "float32", 2.0)],
+         [("sharpen", Buf("uint8", [W, H]))], tolerance=1)
+
+    # 11. a pipeline that needs the memory to grow past 64 MiB (an 80 MiB intermediate).
+    inp = hl.ImageParam(hl.Float(32), 1, "input")
+    big, row_sum = hl.Func("big"), hl.Func("big_sum")
+    big[x, y] = inp[x] * hl.f32(y % 7)
+    rr = hl.RDom([(0, 5120)])
+    row_sum[x] = hl.f32(0)
+    row_sum[x] += big[x, rr]
+    big.compute_root()
+    p = build("big_memory", row_sum, [inp])
+    case("big_memory", "big_memory", p, [(inp, Buf("float32", [4096], data=rng.integers(0, 8, 4096).astype(np.float32)))], [],
+         [("big_sum", Buf("float32", [4096]))])
+
+    # 12. error paths: a failing require, and an input too small.
+    inp = hl.ImageParam(hl.Int(32), 1, "input")
+    limit = param("int32", "limit", 10)
+    f = hl.Func("checked")
+    f[x] = hl.require(limit < 100, inp[x] + limit, limit)
+    p = build("require", f, [inp, limit])
+    data = np.arange(8, dtype=np.int32)
+    case("require_ok", "require", p, [(inp, Buf("int32", [8], data=data))], [(limit, "int32", 5)], [("checked", Buf("int32", [8]))])
+    case("require_fails", "require", p, [(inp, Buf("int32", [8], data=data))], [(limit, "int32", 500)], [("checked", Buf("int32", [8]))],
+         expect_error={"message_contains": "Requirement Failed"})
+    inp = hl.ImageParam(hl.Int(32), 1, "input")
+    f = hl.Func("shifted_read")
+    f[x] = inp[x + 5]
+    p = build("too_small", f, [inp])
+    case("too_small", "too_small", p, [(inp, Buf("int32", [8], data=data))], [], [("shifted_read", Buf("int32", [8]))],
+         expect_error={"message_contains": "Input buffer input is accessed at 12, which is beyond the max (7) in dimension 0"})
+
+    demo_and_bench(rng)
+
+    manifest = {"halide_version": hl.__version__ if hasattr(hl, "__version__") else "21", "modules": modules, "cases": cases}
+    with open(os.path.join(OUT, "manifest.json"), "w") as fh:
+        json.dump(manifest, fh, indent=1)
+    total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
+    print(f"{len(modules)} modules, {len(cases)} cases, {total / 1024:.0f} KiB in {OUT}")
+
+
+def rgba_pipeline(name, body, scalars, purpose="demo"):
+    """A pipeline over an interleaved RGBA image, as the demo page feeds it."""
+    inp = hl.ImageParam(hl.UInt(8), 3, "input")
+    f = hl.Func(name)
+    body(f, inp)
+    for b in (inp, f.output_buffer()):
+        b.dim(0).set_stride(4)
+        b.dim(2).set_stride(1).set_bounds(0, 4)
+    f.reorder(c, x, y).bound(c, 0, 4).unroll(c)
+    return inp, f, build(name, f, [inp] + scalars, purpose=purpose)
+
+
+def demo_and_bench(rng):
+    W, H = 24, 16
+    inter = dict(strides=[4, 4 * W, 1])
+    img = rand("uint8", W * H * 4, rng)
+
+    def demo(name, body, scalars, values):
+        inp, f, p = rgba_pipeline(name, body, [s for s, _ in scalars])
+        case(name, name, p, [(inp, Buf("uint8", [W, H, 4], data=img, **inter))], [(s, "float32", v) for (s, _), v in zip(scalars, values)],
+             [(name, Buf("uint8", [W, H, 4], **inter))], tolerance=1)
+
+    def alpha(f, inp, rgb):
+        f[x, y, c] = hl.select(c == 3, inp[x, y, 3], hl.u8_sat(rgb))
+
+    radius = param("float32", "sigma", 2.0, 0.5, 8.0)
+
+    def blur(f, inp):
+        e = hl.BoundaryConditions.repeat_edge(inp)
+        r = hl.RDom([(-8, 17)])
+        w = hl.Func("w")
+        w[x] = hl.exp(-hl.f32(x * x) / (2 * radius * radius))
+        bx, by, norm = hl.Func("bx"), hl.Func("by"), hl.Func("norm")
+        norm[()] = hl.sum(w[r.x])
+        bx[x, y, c] = hl.sum(w[r.x] * e[x + r.x, y, c])
+        by[x, y, c] = hl.sum(w[r.x] * bx[x, y + r.x, c]) / (norm[()] * norm[()])
+        bx.compute_root()
+        alpha(f, inp, by[x, y, c] + 0.5)
+
+    demo("demo_blur", blur, [(radius, None)], [3.0])
+    amount = param("float32", "amount", 1.5, 0.0, 6.0)
+
+    def sharpen(f, inp):
+        e = hl.BoundaryConditions.repeat_edge(inp)
+        b = hl.Func("soft")
+        b[x, y, c] = (hl.f32(e[x - 1, y, c]) + e[x + 1, y, c] + e[x, y - 1, c] + e[x, y + 1, c] + 4.0 * e[x, y, c]) / 8
+        alpha(f, inp, e[x, y, c] + amount * (e[x, y, c] - b[x, y, c]) + 0.5)
+
+    demo("demo_sharpen", sharpen, [(amount, None)], [2.0])
+    brightness = param("float32", "brightness", 0.0, -1.0, 1.0)
+    contrast = param("float32", "contrast", 1.0, 0.0, 3.0)
+
+    def bc(f, inp):
+        v = hl.f32(inp[x, y, c]) / 255
+        alpha(f, inp, ((v - 0.5) * contrast + 0.5 + brightness) * 255 + 0.5)
+
+    demo("demo_brighten_contrast", bc, [(brightness, None), (contrast, None)], [0.1, 1.4])
+    strength = param("float32", "strength", 1.0, 0.0, 4.0)
+
+    def local_contrast(f, inp):
+        e = hl.BoundaryConditions.repeat_edge(inp)
+        luma = hl.Func("luma")
+        luma[x, y] = (0.299 * hl.f32(e[x, y, 0]) + 0.587 * hl.f32(e[x, y, 1]) + 0.114 * hl.f32(e[x, y, 2])) / 255
+        r = hl.RDom([(-6, 13)])
+        lx, ly = hl.Func("lx"), hl.Func("ly")
+        lx[x, y] = hl.sum(luma[x + r.x, y]) / 13
+        ly[x, y] = hl.sum(lx[x, y + r.x]) / 13
+        luma.compute_root()
+        lx.compute_root()
+        detail = luma[x, y] - ly[x, y]
+        gain = 1 + strength * detail / (hl.abs(detail) + 0.05)
+        alpha(f, inp, hl.f32(e[x, y, c]) * gain + 0.5)
+
+    demo("demo_local_contrast", local_contrast, [(strength, None)], [2.0])
+    mix = param("float32", "mix", 1.0, 0.0, 1.0)
+
+    def invert(f, inp):
+        v = hl.f32(inp[x, y, c])
+        alpha(f, inp, v + mix * (255 - 2 * v) + 0.5)
+
+    demo("demo_invert", invert, [(mix, None)], [1.0])
+
+    # Benchmarks' pipelines, each with a small correctness case.
+    inp = hl.ImageParam(hl.UInt(16), 2, "input")
+    e = hl.BoundaryConditions.repeat_edge(inp)
+    bx, by = hl.Func("bench_bx"), hl.Func("bench_blur_u16")
+    bx[x, y] = hl.u32(e[x - 1, y]) + e[x, y] + e[x + 1, y]
+    by[x, y] = hl.u16((bx[x, y - 1] + bx[x, y] + bx[x, y + 1]) / 9)
+    xo, yo, xi, yi = hl.Var("xo"), hl.Var("yo"), hl.Var("xi"), hl.Var("yi")
+    by.tile(x, y, xo, yo, xi, yi, 64, 32).vectorize(xi, 8)
+    bx.compute_at(by, xo).vectorize(x, 8)
+    p = build("bench_blur_u16", by, [inp], purpose="bench", simd=True)
+    case("bench_blur_u16", "bench_blur_u16", p, [(inp, Buf("uint16", [70, 40], data=rand("uint16", 70 * 40, rng)))], [],
+         [("bench_blur_u16", Buf("uint16", [70, 40]))])
+    inp = hl.ImageParam(hl.UInt(8), 3, "input")
+    gain = param("float32", "gain", 1.0, 0.0, 4.0)
+    f = hl.Func("bench_brighten_rgb")
+    f[x, y, c] = hl.u8_sat(hl.f32(inp[x, y, c]) * gain)
+    f.vectorize(x, 16, hl.TailStrategy.GuardWithIf)
+    p = build("bench_brighten_rgb", f, [inp, gain], purpose="bench", simd=True)
+    case("bench_brighten_rgb", "bench_brighten_rgb", p, [(inp, Buf("uint8", [W, H, 3], data=rand("uint8", W * H * 3, rng)))], [(gain, "float32", 1.3)],
+         [("bench_brighten_rgb", Buf("uint8", [W, H, 3]))])
+    inp = hl.ImageParam(hl.Float(32), 1, "input")
+    f = hl.Func("bench_libm_f32")
+    v = inp[x]
+    f[x] = hl.sin(v) + hl.cos(v * 1.3) + hl.atan2(v, 1.5) + hl.exp(v * 0.5)
+    p = build("bench_libm_f32", f, [inp], purpose="bench")
+    case("bench_libm_f32", "bench_libm_f32", p, [(inp, Buf("float32", [300], data=rand("float32", 300, rng, -3, 3)))], [],
+         [("bench_libm_f32", Buf("float32", [300]))], tolerance=2e-5)
+    inp = hl.ImageParam(hl.Float(32), 2, "input")
+    prev = hl.BoundaryConditions.repeat_edge(inp)
+    stages = []
+    for i in range(10):
+        s = hl.Func(f"stage{i}")
+        s[x, y] = (prev[x - 1, y] + prev[x, y] * 2 + prev[x + 1, y - 1]) * 0.25 + 0.01 * i
+        s.compute_root()
+        stages.append(s)
+        prev = s
+    out = hl.Func("bench_multistage")
+    out[x, y] = prev[x, y]
+    p = build("bench_multistage", out, [inp], purpose="bench")
+    case("bench_multistage", "bench_multistage", p, [(inp, Buf("float32", [W, H], data=rand("float32", W * H, rng)))], [],
+         [("bench_multistage", Buf("float32", [W, H]))], tolerance=1e-6)
+    inp = hl.ImageParam(hl.Int(32), 2, "input")
+    k = param("int32", "k", 1)
+    f = hl.Func("bench_tiny")
+    f[x, y] = inp[x, y] + k
+    p = build("bench_tiny", f, [inp, k], purpose="bench")
+    case("bench_tiny", "bench_tiny", p, [(inp, Buf("int32", [4, 4], data=np.arange(16, dtype=np.int32)))], [(k, "int32", 3)],
+         [("bench_tiny", Buf("int32", [4, 4]))])
+
+
+if __name__ == "__main__":
+    main()
