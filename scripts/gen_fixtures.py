@@ -406,6 +406,41 @@ def main():
     case("too_small", "too_small", p, [(inp, Buf("int32", [8], data=data))], [], [("shifted_read", Buf("int32", [8]))],
          expect_error={"message_contains": "Input buffer input is accessed at 12, which is beyond the max (7) in dimension 0"})
 
+    # 13. an extern stage between two Halide stages. Its JavaScript body (in
+    # the tests) asks for one more element than it writes, so the bounds
+    # query round trip is exercised: ext[x] = pre[x] + pre[x + 1].
+    inp = hl.ImageParam(hl.Int(32), 1, "input")
+    pre, ext, post = hl.Func("pre"), hl.Func("ext"), hl.Func("post")
+    pre[x] = hl.BoundaryConditions.repeat_edge(inp)[x] * 2
+    ext.define_extern("ext_sum_next", [pre], hl.Int(32), 1)
+    post[x] = ext[x] * 3
+    pre.compute_root()
+    ext.compute_root()
+    p = build("extern_stage", post, [inp])
+    src = Buf("int32", [40], data=rand("int32", 40, rng, -1000, 1000))
+    out = Buf("int32", [40])
+
+    def native_extern():
+        # Native Halide cannot call a JavaScript extern: compute the same
+        # stages with numpy (exact integer arithmetic).
+        pre_v = src.flat.astype(np.int64) * 2
+        nxt = np.append(pre_v[1:], pre_v[-1])
+        out.flat[:] = ((pre_v + nxt) * 3).astype(np.int32)
+
+    case("extern_stage", "extern_stage", p, [(inp, src)], [], [("post", out)], native=native_extern)
+    cases[-1]["externs"] = ["ext_sum_next"]
+
+    # 14. tracing: stores and realizations of two stages, through the
+    # runtime's trace file (the tests check the events against the output).
+    inp = hl.ImageParam(hl.Float(32), 1, "input")
+    doubled, traced = hl.Func("doubled"), hl.Func("traced")
+    doubled[x] = inp[x] * 2
+    traced[x] = doubled[x] + 1
+    doubled.compute_root().trace_stores()
+    traced.trace_stores().trace_realizations()
+    p = build("traced", traced, [inp])
+    case("traced", "traced", p, [(inp, Buf("float32", [6], data=np.arange(6, dtype=np.float32)))], [], [("traced", Buf("float32", [6]))])
+
     demo_and_bench(rng)
 
     manifest = {"halide_version": hl.__version__ if hasattr(hl, "__version__") else "21", "modules": modules, "cases": cases}

@@ -26,6 +26,8 @@ pub enum Slot {
     Buffer {
         buf: JsBuffer,
         output: bool,
+        /// The data already lives in the guest here (`allocBuffer`): no copies.
+        in_guest: Option<u32>,
     },
     /// `__user_context`, which the executor passes and the caller never does.
     UserContext,
@@ -44,8 +46,16 @@ pub enum CallStyle {
     Direct,
 }
 
+/// Buffers allocated in the guest with `allocBuffer`, for zero-copy runs.
+pub struct GuestBuffers<'a> {
+    /// The guest memory's current `ArrayBuffer`.
+    pub memory: JsValue,
+    /// `(host, bytes)` of every live `allocBuffer` data block.
+    pub regions: &'a [(u32, u32)],
+}
+
 /// Checks `args` (an object keyed by argument name) against the metadata.
-pub fn plan(meta: &Metadata, args: &JsValue) -> Result<Vec<Slot>> {
+pub fn plan(meta: &Metadata, args: &JsValue, guest: Option<GuestBuffers>) -> Result<Vec<Slot>> {
     if !args.is_object() || args.is_null() {
         return Err(Error::bad_input(format!(
             "run() takes an object of arguments by name, got {}",
@@ -111,9 +121,30 @@ pub fn plan(meta: &Metadata, args: &JsValue) -> Result<Vec<Slot>> {
                 ));
             }
             let buf = convert::buffer_from_js(a, elem, &v)?;
+            let in_guest = match &guest {
+                Some(g) if js_sys::Object::is(&buf.buffer, &g.memory) => {
+                    let (start, end) = (
+                        buf.byte_offset as u64,
+                        buf.byte_offset as u64 + buf.shape.span_bytes(),
+                    );
+                    if !g
+                        .regions
+                        .iter()
+                        .any(|(h, n)| start >= *h as u64 && end <= *h as u64 + *n as u64)
+                    {
+                        return Err(Error::bad_arg(
+                            &a.name,
+                            "data views the pipeline's own memory but not a live buffer from allocBuffer",
+                        ));
+                    }
+                    Some(buf.byte_offset)
+                }
+                _ => None,
+            };
             slots.push(Slot::Buffer {
                 buf,
                 output: a.kind == ArgKind::Output,
+                in_guest,
             });
         }
     }
@@ -184,9 +215,18 @@ fn execute_in(
                 direct.push(&wasm_value(*elem, *bytes));
                 at
             }
-            Slot::Buffer { buf, output } => {
+            Slot::Buffer {
+                buf,
+                output,
+                in_guest,
+            } => {
                 let s = &buf.shape;
-                let layout = BlockLayout::new(s.dims.len(), s.span_bytes()).ok_or_else(|| {
+                let data_bytes = if in_guest.is_some() {
+                    0
+                } else {
+                    s.span_bytes()
+                };
+                let layout = BlockLayout::new(s.dims.len(), data_bytes).ok_or_else(|| {
                     Error::OutOfMemory {
                         requested: s.span_bytes(),
                         limit: mem.max_bytes(),
@@ -197,7 +237,7 @@ fn execute_in(
                 let header = BufferHeader {
                     device: 0,
                     device_interface: 0,
-                    host: block + layout.data_offset,
+                    host: in_guest.unwrap_or(block + layout.data_offset),
                     flags: 0,
                     ty: s.elem.halide_type(),
                     dimensions: s.dims.len() as i32,
@@ -212,10 +252,10 @@ fn execute_in(
                 mem.write(block, &bytes).map_err(Error::from)?;
                 // Inputs always go in; an output only when it has gaps that
                 // the copy back must not overwrite with guest bytes.
-                if !*output || !s.is_dense() {
+                if in_guest.is_none() && (!*output || !s.is_dense()) {
                     mem.copy_in(header.host, &buf.bytes).map_err(Error::from)?;
                 }
-                if *output {
+                if *output && in_guest.is_none() {
                     buffers.push((header.host, &buf.bytes));
                 }
                 direct.push(&JsValue::from(block));

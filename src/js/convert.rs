@@ -80,7 +80,7 @@ pub fn typed_array_name(v: &JsValue) -> Option<String> {
 }
 
 /// Reads an array of numbers (`shape`, `strides`, `mins`).
-fn numbers(arg: &str, what: &str, v: &JsValue) -> Result<Option<Vec<f64>>> {
+pub fn numbers(arg: &str, what: &str, v: &JsValue) -> Result<Option<Vec<f64>>> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
@@ -112,6 +112,9 @@ fn numbers(arg: &str, what: &str, v: &JsValue) -> Result<Option<Vec<f64>>> {
 pub struct JsBuffer {
     pub shape: BufferShape,
     pub bytes: Uint8Array,
+    /// The `ArrayBuffer` behind `data`, and where `data` starts in it.
+    pub buffer: JsValue,
+    pub byte_offset: u32,
 }
 
 pub fn buffer_from_js(a: &Argument, elem: ElemKind, v: &JsValue) -> Result<JsBuffer> {
@@ -164,7 +167,12 @@ pub fn buffer_from_js(a: &Argument, elem: ElemKind, v: &JsValue) -> Result<JsBuf
     let buffer = get(&data, "buffer");
     let bytes =
         Uint8Array::new_with_byte_offset_and_length(&buffer, offset, shape.span_bytes() as u32);
-    Ok(JsBuffer { shape, bytes })
+    Ok(JsBuffer {
+        shape,
+        bytes,
+        buffer,
+        byte_offset: offset,
+    })
 }
 
 /// `p.arguments[i]`: `{ name, kind, type, dimensions, default?, min?, max? }`.

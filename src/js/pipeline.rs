@@ -36,6 +36,8 @@ struct Live {
     guest: Rc<Guest>,
     argv: Function,
     _imports: Imports,
+    /// `allocBuffer` blocks: (block, host, data bytes).
+    owned: Vec<(u32, u32, u32)>,
 }
 
 /// A Halide pipeline loaded from a `.wasm` module, ready to run.
@@ -192,6 +194,7 @@ fn bind(
         guest,
         argv,
         _imports: imports,
+        owned: Vec::new(),
     })
 }
 
@@ -343,7 +346,21 @@ impl Pipeline {
 
     fn run_inner(&self, args: &JsValue) -> Result<(), Failure> {
         self.check_usable()?;
-        let slots = call::plan(&self.loaded.meta, args)?;
+        let slots = {
+            let live = self.live.borrow();
+            let regions: Vec<(u32, u32)> = live
+                .as_ref()
+                .map(|l| l.owned.iter().map(|(_, h, n)| (*h, *n)).collect())
+                .unwrap_or_default();
+            let guest = live
+                .as_ref()
+                .filter(|_| !regions.is_empty())
+                .map(|l| call::GuestBuffers {
+                    memory: l.guest.mem().buffer().into(),
+                    regions: &regions,
+                });
+            call::plan(&self.loaded.meta, args, guest)?
+        };
         self.ensure_live()?;
         let (guest, argv) = {
             let live = self.live.borrow();
@@ -360,6 +377,79 @@ impl Pipeline {
             }
         }
         r
+    }
+
+    fn alloc_buffer_inner(&self, ty: &str, shape: &JsValue, strides: &JsValue) -> Result<Object> {
+        self.check_usable()?;
+        let elem = crate::core::types::ElemKind::from_name(ty)
+            .ok_or_else(|| Error::bad_input(format!("allocBuffer: unknown type '{ty}'")))?;
+        let (shape_v, strides_v) = (
+            convert::numbers("allocBuffer", "shape", shape)?,
+            convert::numbers("allocBuffer", "strides", strides)?,
+        );
+        let shape_v = shape_v
+            .ok_or_else(|| Error::bad_input("allocBuffer: shape must be an array of extents"))?;
+        let s = crate::core::layout::BufferShape::from_parts(
+            "allocBuffer",
+            elem,
+            shape_v.len(),
+            &shape_v,
+            strides_v.as_deref(),
+            None,
+            u64::MAX,
+        )?;
+        self.ensure_live()?;
+        let mut live = self.live.borrow_mut();
+        let live = live.as_mut().expect("ensure_live made an instance");
+        let bytes = s.span_bytes();
+        let block = live
+            .guest
+            .alloc(bytes.max(1) + crate::core::layout::DATA_ALIGN as u64)?;
+        // Element-aligned (32 bytes) data inside the block.
+        let host =
+            block.div_ceil(crate::core::layout::DATA_ALIGN) * crate::core::layout::DATA_ALIGN;
+        live.guest.mem().fill(host, 0, bytes as u32)?;
+        live.owned.push((block, host, bytes as u32));
+        let o = Object::new();
+        let set = |k: &str, v: &JsValue| {
+            let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+        };
+        let ints =
+            |v: Vec<i32>| -> JsValue { v.into_iter().map(JsValue::from).collect::<Array>().into() };
+        set("type", &JsValue::from_str(elem.name()));
+        set("shape", &ints(s.dims.iter().map(|d| d.extent).collect()));
+        set("strides", &ints(s.dims.iter().map(|d| d.stride).collect()));
+        set("mins", &ints(s.dims.iter().map(|_| 0).collect()));
+        let guest = Rc::downgrade(&live.guest);
+        let span = s.span_elements() as u32;
+        let getter = Closure::<dyn Fn() -> JsValue>::new(move || match guest.upgrade() {
+            Some(g) => convert::typed_view(elem, &g.mem().buffer(), host, span),
+            None => JsValue::NULL,
+        });
+        let desc = Object::new();
+        let _ = Reflect::set(&desc, &"get".into(), &getter.into_js_value());
+        let _ = Reflect::set(&desc, &"enumerable".into(), &JsValue::TRUE);
+        Object::define_property(&o, &"data".into(), &desc);
+        Ok(o)
+    }
+
+    fn free_buffer_inner(&self, buffer: &JsValue) -> Result<()> {
+        self.check_usable()?;
+        let data = get(buffer, "data");
+        let offset = get(&data, "byteOffset").as_f64();
+        let mut live = self.live.borrow_mut();
+        let Some(live) = live.as_mut() else {
+            return Err(Error::bad_input("freeBuffer: the buffer is no longer live"));
+        };
+        let at = offset.and_then(|off| live.owned.iter().position(|(_, h, _)| *h as f64 == off));
+        let Some(i) = at else {
+            return Err(Error::bad_input(
+                "freeBuffer: not a live buffer from this pipeline's allocBuffer",
+            ));
+        };
+        let (block, _, _) = live.owned.swap_remove(i);
+        live.guest.free(block)?;
+        Ok(())
     }
 
     fn report(&self, f: Failure) -> JsValue {
@@ -436,6 +526,30 @@ impl Pipeline {
         set("liveAllocations", live_allocs as f64);
         set("runs", self.runs.get() as f64);
         o
+    }
+
+    /// Allocates a buffer in the pipeline's own memory, for runs without
+    /// copies: `{ type, shape, strides, mins, data }`. `data` is a getter
+    /// that views the memory afresh on every access, so it stays right when
+    /// the memory grows; a view kept in a variable is valid until the next
+    /// `run` or `allocBuffer`. Free it with `freeBuffer`; a trap or abort
+    /// (which restarts the instance) frees it too.
+    #[wasm_bindgen(js_name = allocBuffer)]
+    pub fn alloc_buffer(
+        &self,
+        ty: String,
+        shape: JsValue,
+        strides: JsValue,
+    ) -> Result<Object, JsValue> {
+        self.alloc_buffer_inner(&ty, &shape, &strides)
+            .map_err(|e| errors::to_js(&e, Some(&self.loaded.meta.name), None))
+    }
+
+    /// Frees a buffer from `allocBuffer`. Its `data` is unusable afterwards.
+    #[wasm_bindgen(js_name = freeBuffer)]
+    pub fn free_buffer(&self, buffer: JsValue) -> Result<(), JsValue> {
+        self.free_buffer_inner(&buffer)
+            .map_err(|e| errors::to_js(&e, Some(&self.loaded.meta.name), None))
     }
 
     /// Releases the instance and its memory now; every later call throws a

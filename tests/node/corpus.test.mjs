@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import * as esm from 'halide-wasm-executor';
-import { manifest, wasmBytes, prepare, compare } from './fixtures.mjs';
+import { manifest, wasmBytes, prepare, compare, optionsFor } from './fixtures.mjs';
 
 const cjs = createRequire(import.meta.url)('halide-wasm-executor');
 const quiet = { print: () => {} };
@@ -38,11 +38,11 @@ const groups = byModule ?? manifest.cases.reduce((m, c) => m.set(c.module, [...(
 
 for (const [module, cases] of groups) {
   test(`${module}: every case matches native Halide (ESM, async load)`, async () => {
-    const p = await esm.Pipeline.load(wasmBytes(module), quiet);
+    const p = await esm.Pipeline.load(wasmBytes(module), optionsFor(cases[0], quiet));
     for (const c of cases) check(p, c);
   });
   test(`${module}: every case matches native Halide (CommonJS, loadSync)`, () => {
-    const p = cjs.Pipeline.loadSync(wasmBytes(module), quiet);
+    const p = cjs.Pipeline.loadSync(wasmBytes(module), optionsFor(cases[0], quiet));
     for (const c of cases) check(p, c);
   });
 }

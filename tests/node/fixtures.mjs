@@ -105,3 +105,25 @@ export function compare(type, got, want, tolerance = 0) {
   }
   return null;
 }
+
+/** JavaScript bodies of the fixtures' extern stages, by name. */
+export const externs = {
+  // ext[x] = pre[x] + pre[x + 1]: asks for one element more than it writes.
+  ext_sum_next(pre, out) {
+    if (pre.data === null) {
+      pre.mins[0] = out.mins[0];
+      pre.shape[0] = out.shape[0] + 1;
+      return 0;
+    }
+    const at = out.mins[0] - pre.mins[0];
+    for (let i = 0; i < out.shape[0]; i++) out.data[i * out.strides[0]] = pre.data[at + i] + pre.data[at + i + 1];
+    return 0;
+  },
+};
+
+/** Load options a case needs (its extern stages), plus `extra`. */
+export function optionsFor(c, extra = {}) {
+  const o = { ...extra };
+  if (c.externs) o.externs = Object.fromEntries(c.externs.map((n) => [n, externs[n]]));
+  return o;
+}
