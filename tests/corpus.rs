@@ -243,6 +243,7 @@ async fn every_fixture_case_matches_native_halide() {
     let m = manifest();
     let mut pipelines: HashMap<String, Pipeline> = HashMap::new();
     let mut failures = Vec::new();
+    let mut last_ok: HashMap<String, &Value> = HashMap::new();
     let cases = m["cases"].as_array().unwrap();
     assert!(cases.len() >= 10, "the corpus has {} cases", cases.len());
     for case in cases {
@@ -269,6 +270,7 @@ async fn every_fixture_case_matches_native_halide() {
         let result = p.run(prep.args.into());
         match (&case["expect_error"], result) {
             (Value::Null, Ok(())) => {
+                last_ok.insert(module.to_string(), case);
                 for (arg, ty, got, want) in &prep.outputs {
                     if let Err(e) = compare(name, arg, ty, &got.to_vec(), want, tol) {
                         failures.push(e);
@@ -286,6 +288,21 @@ async fn every_fixture_case_matches_native_halide() {
                 for (arg, _, got, _) in &prep.outputs {
                     if got.to_vec().iter().any(|b| *b != 0) {
                         failures.push(format!("{name}: output {arg} changed by a failed run"));
+                    }
+                }
+                // The pipeline recovers (a fresh instance after an abort,
+                // made synchronously even on a page's main thread).
+                if let Some(ok) = last_ok.get(module) {
+                    let again = prepare(ok);
+                    match p.run(again.args.into()) {
+                        Ok(()) => {
+                            for (arg, ty, got, want) in &again.outputs {
+                                if let Err(e) = compare(name, arg, ty, &got.to_vec(), want, tol) {
+                                    failures.push(format!("after {name}: {e}"));
+                                }
+                            }
+                        }
+                        Err(e) => failures.push(format!("after {name}: {}", message(&e))),
                     }
                 }
             }
