@@ -227,3 +227,23 @@ mod tests {
         assert!(e.to_string().contains("unknown kind 9"), "{e}");
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use std::cell::RefCell;
+
+    proptest! {
+        /// Whatever a module's memory holds, reading metadata from any
+        /// pointer returns metadata or a BadModule error, never a panic.
+        #[test]
+        fn any_memory_reads_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..2048), ptr in 0u32..2100) {
+            let mem = RefCell::new(bytes);
+            match read(&mem, ptr) {
+                Ok(m) => prop_assert!(m.arguments.len() <= MAX_ARGUMENTS as usize),
+                Err(e) => prop_assert!(matches!(e, Error::BadModule(_))),
+            }
+        }
+    }
+}
