@@ -13,6 +13,10 @@
 //! [`LIBM_IMPORTS`] maps each import name a pipeline may use to the export
 //! that implements it.
 
+// `no_mangle` counts as unsafe code: these exports' names carry a `hwe_`
+// prefix, so they cannot collide with any other symbol of the module.
+#![allow(unsafe_code)]
+
 macro_rules! exports {
     ($( $import:literal => $export:ident ( $($a:ident : $t:ty),* ) -> $r:ty = $body:expr ;)*) => {
         $(

@@ -315,3 +315,70 @@ async fn every_fixture_case_matches_native_halide() {
         failures.join("\n")
     );
 }
+
+/// A page hands `load` what `fetch` gives it: a `Response` (compiled while it
+/// streams), or a promise of one. Node has `Response` too.
+#[wasm_bindgen_test]
+async fn loads_from_a_fetch_response() {
+    let init = web_sys::ResponseInit::new();
+    let headers = Object::new();
+    Reflect::set(&headers, &"Content-Type".into(), &"application/wasm".into()).unwrap();
+    init.set_headers(&headers);
+    let bytes = Uint8Array::from(file("half_f16.wasm"));
+    let response =
+        web_sys::Response::new_with_opt_buffer_source_and_init(Some(&bytes), &init).unwrap();
+    let p = Pipeline::load(response.into(), JsValue::UNDEFINED)
+        .await
+        .map_err(|e| message(&e))
+        .unwrap();
+    assert_eq!(p.name(), "half_f16");
+    let response =
+        web_sys::Response::new_with_opt_buffer_source_and_init(Some(&bytes), &init).unwrap();
+    let promise = js_sys::Promise::resolve(&response);
+    let p = Pipeline::load(promise.into(), JsValue::UNDEFINED)
+        .await
+        .map_err(|e| message(&e))
+        .unwrap();
+    assert_eq!(p.name(), "half_f16");
+}
+
+/// Where the engine has `Float16Array` (Chromium does; Node 20 does not),
+/// float16 buffers may be given as one.
+#[wasm_bindgen_test]
+async fn float16_buffers_take_a_float16array_where_there_is_one() {
+    let global = js_sys::global();
+    if !Reflect::has(&global, &"Float16Array".into()).unwrap() {
+        // Node 20; every Chromium this project supports has one.
+        assert!(!Reflect::has(&global, &"document".into()).unwrap(), "a browser without Float16Array");
+        return;
+    }
+    let m = manifest();
+    let case = m["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "half_f16")
+        .unwrap();
+    let bytes = Uint8Array::from(file("half_f16.wasm"));
+    let p = Pipeline::load(bytes.into(), JsValue::UNDEFINED)
+        .await
+        .map_err(|e| message(&e))
+        .unwrap();
+    let input = Uint8Array::from(file(case["args"]["input"]["file"].as_str().unwrap()));
+    let n = input.length() / 2;
+    let args = Object::new();
+    let buf = |data: &JsValue| {
+        let o = Object::new();
+        Reflect::set(&o, &"data".into(), data).unwrap();
+        Reflect::set(&o, &"shape".into(), &js_sys::Array::of1(&n.into())).unwrap();
+        o
+    };
+    let f16_in = js_sys::Float16Array::new_with_byte_offset_and_length(&input.buffer(), 0, n);
+    let f16_out = js_sys::Float16Array::new_with_length(n);
+    Reflect::set(&args, &"input".into(), &buf(&f16_in.into())).unwrap();
+    Reflect::set(&args, &"half".into(), &buf(&f16_out.clone().into())).unwrap();
+    p.run(args.into()).map_err(|e| message(&e)).unwrap();
+    let got = Uint8Array::new(&f16_out.buffer()).to_vec();
+    let want = file(case["args"]["half"]["file"].as_str().unwrap());
+    assert_eq!(got, want);
+}
