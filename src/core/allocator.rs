@@ -208,9 +208,83 @@ impl HeapAllocator {
     }
 }
 
+/// A heap with `live` blocks of random sizes (16 B to 64 KiB) in place, and
+/// a workload of `pairs` malloc/free pairs on it that keeps `live` blocks
+/// live: what the allocator row of `npm run bench` times. The memory is as
+/// large as needed; only the bookkeeping is exercised.
+pub struct Churn {
+    heap: HeapAllocator,
+    live: Vec<u32>,
+    state: u64,
+}
+
+impl Churn {
+    pub fn new(live: usize, seed: u64) -> Churn {
+        let mut c = Churn {
+            heap: HeapAllocator::new(1024, 1 << 20),
+            live: Vec::with_capacity(live),
+            state: seed | 1,
+        };
+        for _ in 0..live {
+            let p = c.alloc();
+            c.live.push(p);
+        }
+        c
+    }
+
+    fn next(&mut self) -> u64 {
+        // xorshift64: cheap, deterministic sizes and victims.
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.state
+    }
+
+    fn alloc(&mut self) -> u32 {
+        let size = 16 + (self.next() % 65536) as u32;
+        loop {
+            match self.heap.alloc(size) {
+                Ok(p) => return p,
+                Err(AllocError::NeedsGrowth { bytes }) => {
+                    let end = self.heap.end() as u64 + bytes.max(1 << 20);
+                    self.heap.extend_to(end);
+                }
+                Err(AllocError::TooLarge) => panic!("the churn heap outgrew 4 GiB"),
+            }
+        }
+    }
+
+    /// Frees a random live block and allocates a new one, `pairs` times.
+    pub fn run(&mut self, pairs: usize) {
+        for _ in 0..pairs {
+            if self.live.is_empty() {
+                let p = self.alloc();
+                self.heap.free(p);
+                continue;
+            }
+            let i = (self.next() % self.live.len() as u64) as usize;
+            let old = self.live.swap_remove(i);
+            self.heap.free(old);
+            let p = self.alloc();
+            self.live.push(p);
+        }
+    }
+
+    pub fn live_allocations(&self) -> usize {
+        self.heap.live_allocations()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn churn_keeps_its_live_count() {
+        let mut c = Churn::new(1000, 7);
+        c.run(5000);
+        assert_eq!(c.live_allocations(), 1000);
+    }
 
     #[test]
     fn alloc_is_aligned_with_slop_and_frees_coalesce() {

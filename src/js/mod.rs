@@ -12,6 +12,7 @@
 
 mod call;
 mod convert;
+mod diagnostics;
 mod errors;
 mod externs;
 mod guest;
@@ -21,6 +22,7 @@ mod pipeline;
 mod sys;
 mod trace;
 
+pub use diagnostics::bench_allocator;
 pub use errors::register_error_class;
 pub use pipeline::Pipeline;
 
