@@ -5,15 +5,16 @@
 //! `__heap_base`. The semantics follow Halide's C++ executor (32-byte aligned
 //! blocks, split and coalesce, grow the memory when full, slop around each
 //! block because vectorised code reads a little past the ends), but the
-//! bookkeeping lives here in host memory, indexed so that `malloc` and `free`
-//! cost O(log n) however many blocks are live (the C++ executor scans a list).
+//! bookkeeping lives here in host memory, indexed ([`FreeIndex`]) so that
+//! `malloc` and `free` take constant time however many blocks are live (the
+//! C++ executor scans a list).
 //!
 //! The allocator never touches the guest memory itself: when no free block
 //! fits, [`HeapAllocator::alloc`] says how many bytes the heap must grow by,
 //! the caller grows the memory and reports the new end with
 //! [`HeapAllocator::extend_to`], and tries again.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use crate::core::free_index::{FastMap, FreeIndex};
 
 /// Alignment of every pointer handed to the guest.
 pub const ALIGN: u32 = 32;
@@ -34,12 +35,10 @@ pub enum AllocError {
 pub struct HeapAllocator {
     base: u32,
     end: u32,
-    /// Free blocks: start -> size.
-    free_by_addr: BTreeMap<u32, u32>,
-    /// The same free blocks ordered by (size, start), for best fit.
-    free_by_size: BTreeSet<(u32, u32)>,
+    /// Free blocks.
+    free: FreeIndex,
     /// Live blocks: user pointer -> (block start, block size, requested size).
-    live: HashMap<u32, Live>,
+    live: FastMap<u32, Live>,
     in_use_bytes: u64,
     peak_in_use_bytes: u64,
 }
@@ -62,9 +61,8 @@ impl HeapAllocator {
         let mut a = HeapAllocator {
             base,
             end: base,
-            free_by_addr: BTreeMap::new(),
-            free_by_size: BTreeSet::new(),
-            live: HashMap::new(),
+            free: FreeIndex::default(),
+            live: FastMap::default(),
             in_use_bytes: 0,
             peak_in_use_bytes: 0,
         };
@@ -82,24 +80,28 @@ impl HeapAllocator {
     /// bytes of unused heap on both sides.
     pub fn alloc(&mut self, size: u32) -> Result<u32, AllocError> {
         let need = Self::block_size(size).ok_or(AllocError::TooLarge)?;
-        let Some(&(fsize, fstart)) = self.free_by_size.range((need, 0)..).next() else {
+        let tail = self
+            .free
+            .ending_at(self.end as u64)
+            .and_then(|s| Some((s, self.free.size_at(s)?)));
+        // Good fit passes over blocks of the request's own size class; the
+        // block at the end of the heap (just grown, say) may still fit.
+        let found = self
+            .free
+            .find(need)
+            .or_else(|| tail.filter(|(_, z)| *z >= need));
+        let Some((fstart, fsize)) = found else {
             // Grow: the free block touching the end (if any) counts.
-            let tail_free = self
-                .free_by_addr
-                .range(..self.end)
-                .next_back()
-                .filter(|(s, z)| **s as u64 + **z as u64 == self.end as u64)
-                .map(|(_, z)| *z)
-                .unwrap_or(0);
+            let tail_free = tail.map(|(_, z)| z).unwrap_or(0);
             let bytes = (need - tail_free) as u64;
             if self.end as u64 + bytes > u32::MAX as u64 {
                 return Err(AllocError::TooLarge);
             }
             return Err(AllocError::NeedsGrowth { bytes });
         };
-        self.remove_free(fstart, fsize);
+        self.free.remove(fstart);
         if fsize - need >= ALIGN + 2 * SLOP {
-            self.insert_free(fstart + need, fsize - need);
+            self.free.insert(fstart + need, fsize - need);
         } else {
             // Too small a remainder to be useful: keep it inside the block.
             return Ok(self.mark_live(fstart, fsize, size));
@@ -135,31 +137,17 @@ impl HeapAllocator {
 
     /// Returns `[start, start + size)` to the free set, merging neighbours.
     fn release(&mut self, mut start: u32, mut size: u32) {
-        if let Some((&ps, &pz)) = self.free_by_addr.range(..start).next_back() {
-            if ps as u64 + pz as u64 == start as u64 {
-                self.remove_free(ps, pz);
-                start = ps;
-                size += pz;
-            }
+        if let Some(prev) = self.free.ending_at(start as u64) {
+            size += self.free.remove(prev).unwrap_or(0);
+            start = prev;
         }
         let next = start as u64 + size as u64;
         if next <= u32::MAX as u64 {
-            if let Some(&nz) = self.free_by_addr.get(&(next as u32)) {
-                self.remove_free(next as u32, nz);
-                size += nz;
+            if let Some(n) = self.free.remove(next as u32) {
+                size += n;
             }
         }
-        self.insert_free(start, size);
-    }
-
-    fn insert_free(&mut self, start: u32, size: u32) {
-        self.free_by_addr.insert(start, size);
-        self.free_by_size.insert((size, start));
-    }
-
-    fn remove_free(&mut self, start: u32, size: u32) {
-        self.free_by_addr.remove(&start);
-        self.free_by_size.remove(&(size, start));
+        self.free.insert(start, size);
     }
 
     /// The memory now ends at `new_end` (it grew); the new bytes join the heap.
@@ -204,7 +192,7 @@ impl HeapAllocator {
     /// Number of separate free blocks (1 when everything is free: a sign
     /// that coalescing works).
     pub fn free_blocks(&self) -> usize {
-        self.free_by_addr.len()
+        self.free.len()
     }
 }
 

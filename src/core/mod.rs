@@ -6,6 +6,7 @@
 //! - [`layout`]: `halide_buffer_t` / `halide_dimension_t` in a wasm32 guest.
 //! - [`scalar`]: scalar argument checks and encoding.
 //! - [`allocator`]: the guest heap's `malloc`/`free` bookkeeping.
+//! - [`free_index`]: its free blocks, in TLSF-style size classes.
 //! - [`memory`]: checked reads and writes of a guest memory.
 //! - [`metadata`]: the pipeline's `halide_filter_metadata_t`.
 //! - [`trace`]: Halide trace events and trace-file packets.
@@ -13,6 +14,7 @@
 
 pub mod allocator;
 pub mod error;
+pub mod free_index;
 pub mod layout;
 pub mod memory;
 pub mod metadata;
