@@ -22,10 +22,24 @@ above 1 and absolute below; an integer output computed from float math may
 be given 1, for values that native code rounds differently (it may contract
 a multiply and an add into one FMA; wasm does not).
 
+Quirks of the pip package (21.0.0) this script works around: `hl.Buffer`
+takes no uint64 numpy array; `Param.set` takes no float16/bfloat16 value (the
+native reference then reads their bit patterns through `reinterpret`);
+`hl.require` takes only `Expr` message arguments; numpy arrays are wrapped
+with their axes reversed, so views are built with the shape reversed and x
+comes out as dimension 0.
+
+After writing, every module is compiled by Node (when `node` is on PATH) and
+its imports and exports are checked against the manifest. The whole run is
+deterministic (fixed seeds; temporary object files are removed).
+
+Needs: `pip install -r scripts/requirements.txt`, and rust-lld or wasm-ld.
 Run from the repository root: `python3 scripts/gen_fixtures.py`.
 """
 
+import atexit
 import glob
+import importlib.metadata
 import json
 import os
 import shutil
@@ -67,6 +81,7 @@ def linker():
 
 LINK = linker()
 TMP = tempfile.mkdtemp(prefix="hwe-fixtures-")
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 modules = {}
 cases = []
 
@@ -193,8 +208,9 @@ def case(case_name, module, pipeline, inputs, scalars, outputs, tolerance=0, exp
         d = {"kind": "scalar", "type": type}
         if value is not None:
             d["value"] = str(int(value)) if type in ("int64", "uint64") else value
-            p.set(value)
-        else:
+            if type not in ("float16", "bfloat16"):  # Param.set rejects these: such cases bring `native`
+                p.set(value)
+        elif type not in ("float16", "bfloat16"):
             p.set(DEFAULTS[p.name()])  # the run uses the pipeline's default
         args[p.name()] = d
     if realize and expect_error is None:
@@ -236,6 +252,9 @@ def main():
                 os.remove(os.path.join(OUT, f))
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20261125)
+    # Cases added later draw from their own generator, so that adding one
+    # leaves every other case's data unchanged.
+    rng2 = np.random.default_rng(20261126)
     W, H = 37, 23
 
     # 1. brighten: u8 planar, a float scalar with default and range; plain and SIMD.
@@ -307,6 +326,33 @@ def main():
     case("every_scalar", "every_scalar", p, [(inp, Buf("int64", [9], data=np.arange(9, dtype=np.int64) * (2 ** 40)))],
          [(ps[t], t, vals[t]) for t in types], [("ints", Buf("int64", [9])), ("uints", Buf("uint64", [9]))])
 
+    # 5b. float16 and bfloat16 scalars (with defaults and a range). Python's
+    # Param.set takes neither type, so native Halide computes the same
+    # expression from their bit patterns. The float64 output is exact: the
+    # f32 * f16 product fits a double.
+    inp = hl.ImageParam(hl.Float(32), 1, "input")
+    h = param("float16", "h", 1.5, -2.0, 8.0)
+    bh = param("bfloat16", "b", 0.5)
+    f = hl.Func("scaled")
+    f[x] = hl.f64(inp[x]) * hl.f64(h) + hl.f64(bh)
+    p = build("scalar_half", f, [inp, h, bh])
+    hb, bb = hl.Param(hl.UInt(16), "h_bits"), hl.Param(hl.UInt(16), "b_bits")
+    nf = hl.Func("scaled_native")
+    nf[x] = hl.f64(inp[x]) * hl.f64(hl.reinterpret(hl.Float(16), hb)) + hl.f64(hl.reinterpret(hl.BFloat(16), bb))
+    src = Buf("float32", [16], data=rand("float32", 16, rng2, -10, 10))
+    for name, hv, bv in (("scalar_half", -0.3330078125, 96.5), ("scalar_half_defaults", None, None)):
+        out = Buf("float64", [16])
+
+        def native_half(hv=hv, bv=bv, out=out):
+            hb.set(int(np.float16(1.5 if hv is None else hv).view(np.uint16)))
+            bb.set(int(np.float32(0.5 if bv is None else bv).view(np.uint32)) >> 16)
+            inp.set(src.halide())
+            nf.realize(out.halide())
+
+        if hv is not None:
+            assert float(np.float16(hv)) == hv and float(np.float32(bv)) == bv and (int(np.float32(bv).view(np.uint32)) & 0xFFFF) == 0
+        case(name, "scalar_half", p, [(inp, src)], [(h, "float16", hv), (bh, "bfloat16", bv)], [("scaled", out)], native=native_half)
+
     # 6. float16 buffers (bfloat16 computed by native Halide through its bits).
     inp = hl.ImageParam(hl.Float(16), 1, "input")
     f = hl.Func("half")
@@ -336,6 +382,10 @@ def main():
     p = build("mins", f, [inp])
     case("mins", "mins", p, [(inp, Buf("int16", [30, 20], strides=[1, 33], mins=[2, 3], data=rand("int16", 33 * 20, rng, -1000, 1000)))], [],
          [("shifted", Buf("int16", [25, 15], mins=[3, 5]))])
+    # Negative mins, an input of exactly the size the output needs, and a
+    # padded output row stride (its gaps stay zero).
+    case("mins_negative", "mins", p, [(inp, Buf("int16", [21, 13], mins=[-7, -3], data=rand("int16", 21 * 13, rng2, -1000, 1000)))], [],
+         [("shifted", Buf("int16", [20, 12], strides=[1, 24], mins=[-7, -2]))])
 
     # 8. reductions: a 0-dimensional sum and a histogram.
     inp = hl.ImageParam(hl.UInt(8), 2, "input")
@@ -443,11 +493,42 @@ def main():
 
     demo_and_bench(rng)
 
-    manifest = {"halide_version": hl.__version__ if hasattr(hl, "__version__") else "21", "modules": modules, "cases": cases}
+    manifest = {"halide_version": importlib.metadata.version("halide"), "modules": modules, "cases": cases}
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
         json.dump(manifest, fh, indent=1)
+        fh.write("\n")
+    check_in_node()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
-    print(f"{len(modules)} modules, {len(cases)} cases, {total / 1024:.0f} KiB in {OUT}")
+    print(f"\n{len(modules)} modules ({', '.join(modules)})")
+    print(f"{len(cases)} cases ({', '.join(c['name'] for c in cases)})")
+    print(f"{len(os.listdir(OUT))} files, {total / 1024:.0f} KiB in {os.path.relpath(OUT)}")
+
+
+NODE_CHECK = r"""
+const fs = require('fs'), path = require('path');
+const dir = process.argv[1];
+const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+for (const [name, mod] of Object.entries(m.modules)) {
+  const w = new WebAssembly.Module(fs.readFileSync(path.join(dir, mod.wasm)));
+  const imports = WebAssembly.Module.imports(w);
+  const env = imports.filter((i) => i.module === 'env' && i.kind === 'function').map((i) => i.name);
+  if (imports.length !== env.length) throw new Error(`${name}: imports other than env functions: ${JSON.stringify(imports)}`);
+  if (JSON.stringify(env) !== JSON.stringify(mod.imports)) throw new Error(`${name}: imports ${env} != manifest ${mod.imports}`);
+  const exports = WebAssembly.Module.exports(w).map((e) => e.name);
+  for (const e of ['memory', '__heap_base', mod.entry, mod.entry + '_argv', mod.entry + '_metadata'])
+    if (!exports.includes(e)) throw new Error(`${name}: no export ${e}`);
+}
+console.log(`node: all ${Object.keys(m.modules).length} modules compile; imports and exports as in the manifest`);
+"""
+
+
+def check_in_node():
+    """Every module compiles in Node (V8), with the imports the manifest lists."""
+    node = shutil.which("node")
+    if not node:
+        print("node not found: skipped loading the modules in V8")
+        return
+    subprocess.run([node, "-e", NODE_CHECK, OUT], check=True)
 
 
 def rgba_pipeline(name, body, scalars, purpose="demo"):
@@ -469,7 +550,7 @@ def demo_and_bench(rng):
 
     def demo(name, body, scalars, values):
         inp, f, p = rgba_pipeline(name, body, [s for s, _ in scalars])
-        case(name, name, p, [(inp, Buf("uint8", [W, H, 4], data=img, **inter))], [(s, "float32", v) for (s, _), v in zip(scalars, values)],
+        case(name, name, p, [(inp, Buf("uint8", [W, H, 4], data=img, **inter))], [(s, t or "float32", v) for (s, t), v in zip(scalars, values)],
              [(name, Buf("uint8", [W, H, 4], **inter))], tolerance=1)
 
     def alpha(f, inp, rgb):
@@ -512,7 +593,7 @@ def demo_and_bench(rng):
     def local_contrast(f, inp):
         e = hl.BoundaryConditions.repeat_edge(inp)
         luma = hl.Func("luma")
-        luma[x, y] = (0.299 * hl.f32(e[x, y, 0]) + 0.587 * hl.f32(e[x, y, 1]) + 0.114 * hl.f32(e[x, y, 2])) / 255
+        luma[x, y] = (hl.f32(0.299) * e[x, y, 0] + hl.f32(0.587) * e[x, y, 1] + hl.f32(0.114) * e[x, y, 2]) / 255
         r = hl.RDom([(-6, 13)])
         lx, ly = hl.Func("lx"), hl.Func("ly")
         lx[x, y] = hl.sum(luma[x + r.x, y]) / 13
@@ -520,17 +601,19 @@ def demo_and_bench(rng):
         luma.compute_root()
         lx.compute_root()
         detail = luma[x, y] - ly[x, y]
-        gain = 1 + strength * detail / (hl.abs(detail) + 0.05)
+        gain = 1 + strength * detail / (hl.abs(detail) + hl.f32(0.05))
         alpha(f, inp, hl.f32(e[x, y, c]) * gain + 0.5)
 
     demo("demo_local_contrast", local_contrast, [(strength, None)], [2.0])
     mix = param("float32", "mix", 1.0, 0.0, 1.0)
+    invert_alpha = param("bool", "invert_alpha", False)
 
     def invert(f, inp):
         v = hl.f32(inp[x, y, c])
-        alpha(f, inp, v + mix * (255 - 2 * v) + 0.5)
+        inverted = hl.u8_sat(v + mix * (255 - 2 * v) + 0.5)
+        f[x, y, c] = hl.select((c < 3) | invert_alpha, inverted, inp[x, y, c])
 
-    demo("demo_invert", invert, [(mix, None)], [1.0])
+    demo("demo_invert", invert, [(mix, None), (invert_alpha, "bool")], [0.75, True])
 
     # Benchmarks' pipelines, each with a small correctness case.
     inp = hl.ImageParam(hl.UInt(16), 2, "input")
@@ -555,7 +638,7 @@ def demo_and_bench(rng):
     inp = hl.ImageParam(hl.Float(32), 1, "input")
     f = hl.Func("bench_libm_f32")
     v = inp[x]
-    f[x] = hl.sin(v) + hl.cos(v * 1.3) + hl.atan2(v, 1.5) + hl.exp(v * 0.5)
+    f[x] = hl.sin(v) + hl.cos(v * hl.f32(1.3)) + hl.atan2(v, 1.5) + hl.exp(v * 0.5)
     p = build("bench_libm_f32", f, [inp], purpose="bench")
     case("bench_libm_f32", "bench_libm_f32", p, [(inp, Buf("float32", [300], data=rand("float32", 300, rng, -3, 3)))], [],
          [("bench_libm_f32", Buf("float32", [300]))], tolerance=2e-5)
@@ -564,7 +647,7 @@ def demo_and_bench(rng):
     stages = []
     for i in range(10):
         s = hl.Func(f"stage{i}")
-        s[x, y] = (prev[x - 1, y] + prev[x, y] * 2 + prev[x + 1, y - 1]) * 0.25 + 0.01 * i
+        s[x, y] = (prev[x - 1, y] + prev[x, y] * 2 + prev[x + 1, y - 1]) * 0.25 + hl.f32(0.01 * i)
         s.compute_root()
         stages.append(s)
         prev = s

@@ -349,7 +349,10 @@ async fn float16_buffers_take_a_float16array_where_there_is_one() {
     let global = js_sys::global();
     if !Reflect::has(&global, &"Float16Array".into()).unwrap() {
         // Node 20; every Chromium this project supports has one.
-        assert!(!Reflect::has(&global, &"document".into()).unwrap(), "a browser without Float16Array");
+        assert!(
+            !Reflect::has(&global, &"document".into()).unwrap(),
+            "a browser without Float16Array"
+        );
         return;
     }
     let m = manifest();
