@@ -14,7 +14,7 @@ use crate::core::types::ElemKind;
 use crate::js::convert::{self, JsBuffer};
 use crate::js::guest::Guest;
 use crate::js::imports::describe;
-use js_sys::{Function, Object, WebAssembly};
+use js_sys::{Function, Object, Reflect, WebAssembly};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// One argument, checked and ready to be laid out.
@@ -55,7 +55,12 @@ pub struct GuestBuffers<'a> {
 }
 
 /// Checks `args` (an object keyed by argument name) against the metadata.
-pub fn plan(meta: &Metadata, args: &JsValue, guest: Option<GuestBuffers>) -> Result<Vec<Slot>> {
+pub fn plan(
+    meta: &Metadata,
+    names_js: &[JsValue],
+    args: &JsValue,
+    guest: Option<GuestBuffers>,
+) -> Result<Vec<Slot>> {
     if !args.is_object() || args.is_null() {
         return Err(Error::bad_input(format!(
             "run() takes an object of arguments by name, got {}",
@@ -69,23 +74,33 @@ pub fn plan(meta: &Metadata, args: &JsValue, guest: Option<GuestBuffers>) -> Res
             .collect::<Vec<_>>()
             .join(", ")
     };
-    for k in Object::keys(args.unchecked_ref::<Object>()).iter() {
-        let k = k.as_string().unwrap_or_default();
-        if k == USER_CONTEXT || !meta.arguments.iter().any(|a| a.name == k) {
-            return Err(Error::bad_input(format!(
-                "unknown argument '{k}'; {} takes: {}",
-                meta.name,
-                names()
-            )));
+    // Every key must name an argument. Count the known ones present; only
+    // when the counts differ is the unknown key looked for, to name it.
+    let keys = Object::keys(args.unchecked_ref::<Object>());
+    let present = names_js
+        .iter()
+        .zip(&meta.arguments)
+        .filter(|(k, a)| a.name != USER_CONTEXT && Reflect::has(args, k).unwrap_or(false))
+        .count();
+    if keys.length() as usize != present {
+        for k in keys.iter() {
+            let k = k.as_string().unwrap_or_default();
+            if k == USER_CONTEXT || !meta.arguments.iter().any(|a| a.name == k) {
+                return Err(Error::bad_input(format!(
+                    "unknown argument '{k}'; {} takes: {}",
+                    meta.name,
+                    names()
+                )));
+            }
         }
     }
     let mut slots = Vec::with_capacity(meta.arguments.len());
-    for a in &meta.arguments {
+    for (a, key) in meta.arguments.iter().zip(names_js) {
         if a.name == USER_CONTEXT {
             slots.push(Slot::UserContext);
             continue;
         }
-        let v = convert::get(args, &a.name);
+        let v = Reflect::get(args, key).unwrap_or(JsValue::UNDEFINED);
         let elem = a.elem.ok_or_else(|| {
             Error::bad_arg(
                 &a.name,

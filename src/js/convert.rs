@@ -9,8 +9,33 @@ use crate::core::types::{ArrayKind, ElemKind};
 use js_sys::{Array, ArrayBuffer, BigInt, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
+/// `obj[key]`. Keys are interned: property names recur on every run, and
+/// making a fresh JavaScript string for each look-up would dominate the
+/// cost of running a small pipeline.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    Reflect::get(obj, &JsValue::from_str(wasm_bindgen::intern(key))).unwrap_or(JsValue::UNDEFINED)
+}
+
+thread_local! {
+    static KEYS: std::cell::RefCell<Vec<(usize, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static TO_STRING_TAG: JsValue = js_sys::Symbol::to_string_tag().into();
+}
+
+/// `obj[key]` for the few fixed property names read on every run, each
+/// made into a JavaScript string once (found by the name's address: no
+/// hashing).
+pub fn get_fixed(obj: &JsValue, key: &'static str) -> JsValue {
+    let k = KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        let at = key.as_ptr() as usize;
+        if let Some((_, v)) = keys.iter().find(|(p, _)| *p == at) {
+            return v.clone();
+        }
+        let v = JsValue::from_str(key);
+        keys.push((at, v.clone()));
+        v
+    });
+    Reflect::get(obj, &k).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn set(obj: &Object, key: &str, v: &JsValue) {
@@ -74,7 +99,8 @@ pub fn typed_array_name(v: &JsValue) -> Option<String> {
     if !ArrayBuffer::is_view(v) {
         return None;
     }
-    Reflect::get(v, &js_sys::Symbol::to_string_tag())
+    TO_STRING_TAG
+        .with(|tag| Reflect::get(v, tag))
         .ok()
         .and_then(|t| t.as_string())
 }
@@ -90,7 +116,7 @@ pub fn numbers(arg: &str, what: &str, v: &JsValue) -> Result<Option<Vec<f64>>> {
             format!("{what} must be an array of numbers, got {}", type_name(v)),
         ));
     }
-    let len = get(v, "length").as_f64().unwrap_or(0.0) as u32;
+    let len = get_fixed(v, "length").as_f64().unwrap_or(0.0) as u32;
     if len > 64 {
         return Err(Error::bad_arg(arg, format!("{what} has {len} entries")));
     }
@@ -128,7 +154,7 @@ pub fn buffer_from_js(a: &Argument, elem: ElemKind, v: &JsValue) -> Result<JsBuf
             ),
         ));
     }
-    let data = get(v, "data");
+    let data = get_fixed(v, "data");
     let accepted = elem.array_kinds();
     let names = || {
         accepted
@@ -149,11 +175,11 @@ pub fn buffer_from_js(a: &Argument, elem: ElemKind, v: &JsValue) -> Result<JsBuf
             ),
         ));
     }
-    let shape = numbers(arg, "shape", &get(v, "shape"))?
+    let shape = numbers(arg, "shape", &get_fixed(v, "shape"))?
         .ok_or_else(|| Error::bad_arg(arg, "the buffer object has no shape"))?;
-    let strides = numbers(arg, "strides", &get(v, "strides"))?;
-    let mins = numbers(arg, "mins", &get(v, "mins"))?;
-    let len = get(&data, "length").as_f64().unwrap_or(0.0) as u64;
+    let strides = numbers(arg, "strides", &get_fixed(v, "strides"))?;
+    let mins = numbers(arg, "mins", &get_fixed(v, "mins"))?;
+    let len = get_fixed(&data, "length").as_f64().unwrap_or(0.0) as u64;
     let shape = BufferShape::from_parts(
         arg,
         elem,
@@ -163,8 +189,8 @@ pub fn buffer_from_js(a: &Argument, elem: ElemKind, v: &JsValue) -> Result<JsBuf
         mins.as_deref(),
         len,
     )?;
-    let offset = get(&data, "byteOffset").as_f64().unwrap_or(0.0) as u32;
-    let buffer = get(&data, "buffer");
+    let offset = get_fixed(&data, "byteOffset").as_f64().unwrap_or(0.0) as u32;
+    let buffer = get_fixed(&data, "buffer");
     let bytes =
         Uint8Array::new_with_byte_offset_and_length(&buffer, offset, shape.span_bytes() as u32);
     Ok(JsBuffer {

@@ -44,6 +44,8 @@ struct Live {
 #[wasm_bindgen]
 pub struct Pipeline {
     loaded: Rc<Loaded>,
+    /// The arguments' names as JavaScript strings, made once.
+    names_js: Vec<JsValue>,
     live: RefCell<Option<Live>>,
     arguments: Array,
     runs: Cell<u64>,
@@ -252,7 +254,14 @@ impl Pipeline {
             .filter(|a| a.name != USER_CONTEXT)
             .map(convert::argument_to_js)
             .collect();
+        let names_js = loaded
+            .meta
+            .arguments
+            .iter()
+            .map(|a| JsValue::from_str(&a.name))
+            .collect();
         Ok(Pipeline {
+            names_js,
             loaded: Rc::new(loaded),
             live: RefCell::new(Some(live)),
             arguments,
@@ -359,7 +368,7 @@ impl Pipeline {
                     memory: l.guest.mem().buffer().into(),
                     regions: &regions,
                 });
-            call::plan(&self.loaded.meta, args, guest)?
+            call::plan(&self.loaded.meta, &self.names_js, args, guest)?
         };
         self.ensure_live()?;
         let (guest, argv) = {
