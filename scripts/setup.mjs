@@ -9,7 +9,7 @@
 //
 // Usage: node scripts/setup.mjs [--browser] [--build] [--force-build]
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -92,6 +92,9 @@ export function build({ force = false } = {}) {
     log(`building ${dir} (wasm-pack --target ${target})`);
     run('wasm-pack', ['build', '--release', '--target', target, '--out-dir', dir, '--no-pack', '--weak-refs']);
   }
+  // wasm-pack writes a `*` .gitignore into its output, which npm pack would
+  // honour, leaving the package without its wasm: the build is ours to ship.
+  for (const dir of ['pkg/node', 'pkg/web']) rmSync(join(root, dir, '.gitignore'), { force: true });
 }
 
 export function setup({ browser = false, doBuild = false, forceBuild = false } = {}) {
