@@ -11,5 +11,8 @@ class HalideError extends Error {
   }
 }
 wasm.registerErrorClass(HalideError);
+// `using p = ...` should end in dispose() (a HalideError on later use), not
+// in wasm-bindgen's free() (a bare "null pointer" error).
+if (typeof Symbol.dispose === 'symbol') wasm.Pipeline.prototype[Symbol.dispose] = wasm.Pipeline.prototype.dispose;
 
 module.exports = { Pipeline: wasm.Pipeline, HalideError };

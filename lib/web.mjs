@@ -13,5 +13,8 @@ export class HalideError extends Error {
   }
 }
 registerErrorClass(HalideError);
+// `using p = ...` should end in dispose() (a HalideError on later use), not
+// in wasm-bindgen's free() (a bare "null pointer" error).
+if (typeof Symbol.dispose === 'symbol') Pipeline.prototype[Symbol.dispose] = Pipeline.prototype.dispose;
 
 export { Pipeline };

@@ -524,7 +524,7 @@ impl Pipeline {
                 let (a, b) = l.guest.heap_stats();
                 (a, b, l.guest.memory_bytes())
             }
-            None => (0, 0, 0),
+            None => (0, 0, 0), // disposed, or restarting after a trap
         };
         let o = Object::new();
         let set = |k: &str, v: f64| {
