@@ -219,6 +219,9 @@ fn print(guest: &Guest, fd: i32, text: &str) {
                 )));
             }
         }
+        // Halide's error text reaches the caller in the HalideError; the
+        // console would only show it twice.
+        None if text.trim_start().starts_with("Error") => {}
         None => {
             let t = text.strip_suffix('\n').unwrap_or(text);
             if fd == 2 {
