@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Times the bench_* pipelines natively with the `halide` package's JIT on one
+thread, and (when it works) with Halide's own wasm JIT executor (target
+wasm-32-wasmrt[-wasm_simd128]), for bench/run.mjs.
+
+The algorithms and schedules are the ones scripts/gen_fixtures.py compiles
+to fixtures/bench_*.wasm (copied here: that script builds everything when
+imported). Usage:
+
+    HL_NUM_THREADS=1 python3 bench/native.py '{"blur": [1920, 1080], ...}'
+
+(the sizes default to the full bench; see SIZES). Prints one JSON object:
+{"halide": version, "rows": {name: {"native_ms": .., "native_runs": n,
+ "wasm_jit_ms": .. | null, "wasm_jit_error": str | null, ...}}}. Times are
+medians of N runs of `realize` into a preallocated output (bench_tiny: the
+median per-call time over batches of calls, in microseconds, fields *_us).
+"""
+
+import json
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("HL_NUM_THREADS", "1")
+
+import halide as hl  # noqa: E402
+import numpy as np  # noqa: E402
+
+SIZES = {
+    "blur": [1920, 1080],
+    "brighten": [1920, 1080],
+    "libm": 1 << 20,
+    "multistage": [1024, 1024],
+    "tiny_calls": 10000,
+    "runs": 9,
+    "wasm_jit": True,
+}
+
+x, y, c = hl.Var("x"), hl.Var("y"), hl.Var("c")
+
+
+def param(t, name, default=None, lo=None, hi=None):
+    p = hl.Param(t, name)
+    if default is not None:
+        p.parameter().set_default_value(hl.cast(t, default))
+    if lo is not None:
+        p.set_range(hl.cast(t, lo), hl.cast(t, hi))
+    return p
+
+
+# ---- the algorithms of scripts/gen_fixtures.py (demo_and_bench) -----------
+def blur_u16():
+    inp = hl.ImageParam(hl.UInt(16), 2, "input")
+    e = hl.BoundaryConditions.repeat_edge(inp)
+    bx, by = hl.Func("bench_bx"), hl.Func("bench_blur_u16")
+    bx[x, y] = hl.u32(e[x - 1, y]) + e[x, y] + e[x + 1, y]
+    by[x, y] = hl.u16((bx[x, y - 1] + bx[x, y] + bx[x, y + 1]) / 9)
+    xo, yo, xi, yi = hl.Var("xo"), hl.Var("yo"), hl.Var("xi"), hl.Var("yi")
+    by.tile(x, y, xo, yo, xi, yi, 64, 32).vectorize(xi, 8)
+    bx.compute_at(by, xo).vectorize(x, 8)
+    return by, inp, [], True
+
+
+def brighten_rgb():
+    inp = hl.ImageParam(hl.UInt(8), 3, "input")
+    gain = param(hl.Float(32), "gain", 1.0, 0.0, 4.0)
+    f = hl.Func("bench_brighten_rgb")
+    f[x, y, c] = hl.u8_sat(hl.f32(inp[x, y, c]) * gain)
+    f.vectorize(x, 16, hl.TailStrategy.GuardWithIf)
+    return f, inp, [(gain, 1.3)], True
+
+
+def libm_f32():
+    inp = hl.ImageParam(hl.Float(32), 1, "input")
+    f = hl.Func("bench_libm_f32")
+    v = inp[x]
+    f[x] = hl.sin(v) + hl.cos(v * hl.f32(1.3)) + hl.atan2(v, 1.5) + hl.exp(v * 0.5)
+    return f, inp, [], False
+
+
+def multistage():
+    inp = hl.ImageParam(hl.Float(32), 2, "input")
+    prev = hl.BoundaryConditions.repeat_edge(inp)
+    for i in range(10):
+        s = hl.Func(f"stage{i}")
+        s[x, y] = (prev[x - 1, y] + prev[x, y] * 2 + prev[x + 1, y - 1]) * 0.25 + hl.f32(0.01 * i)
+        s.compute_root()
+        prev = s
+    out = hl.Func("bench_multistage")
+    out[x, y] = prev[x, y]
+    return out, inp, [], False
+
+
+def tiny():
+    inp = hl.ImageParam(hl.Int(32), 2, "input")
+    k = param(hl.Int(32), "k", 1)
+    f = hl.Func("bench_tiny")
+    f[x, y] = inp[x, y] + k
+    return f, inp, [(k, 3)], False
+
+
+def median_ms(fn, runs):
+    fn()  # warm up (and JIT-compile)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times), times
+
+
+def bench(make, shape_np, dtype, out_dtype, runs, calls=1, wasm_runs=None, wasm_calls=None):
+    """Median time of `calls` realizes of the pipeline natively (and in
+    Halide's wasm JIT), with a preallocated input and output."""
+    rng = np.random.default_rng(1)
+    if np.issubdtype(dtype, np.floating):
+        data = rng.uniform(-3, 3, size=shape_np).astype(dtype)
+    else:
+        data = rng.integers(0, np.iinfo(dtype).max, size=shape_np, dtype=dtype, endpoint=True)
+    row = {}
+    for label, target in (("native", None), ("wasm_jit", "wasm")):
+        if target == "wasm" and not SIZES["wasm_jit"]:
+            row["wasm_jit_ms"] = None
+            row["wasm_jit_error"] = "skipped"
+            continue
+        try:
+            f, inp, scalars, simd = make()
+            if target is None:
+                t = hl.get_jit_target_from_environment()
+            else:
+                t = hl.Target("wasm-32-wasmrt" + ("-wasm_simd128" if simd else ""))
+            inp.set(hl.Buffer(data))
+            for p, v in scalars:
+                p.set(v)
+            out = hl.Buffer(np.zeros(shape_np, dtype=out_dtype))
+            p = hl.Pipeline(f)
+            p.compile_jit(t)
+            n = calls if target is None else (wasm_calls or calls)
+            r = runs if target is None else (wasm_runs or runs)
+
+            def go():
+                for _ in range(n):
+                    p.realize(out, t)
+
+            ms, _ = median_ms(go, r)
+            row[label + "_target"] = str(t)
+            if calls > 1:
+                row[label + "_us"] = ms * 1e3 / n
+            else:
+                row[label + "_ms"] = ms
+            row[label + "_runs"] = r
+            row[label + "_calls"] = n
+            if target is not None:
+                row["wasm_jit_error"] = None
+        except Exception as e:  # noqa: BLE001 - reported in the row
+            row[label + ("_us" if calls > 1 else "_ms")] = None
+            row[label + "_error"] = f"{type(e).__name__}: {e}"
+    return row
+
+
+def main():
+    if len(sys.argv) > 1:
+        SIZES.update(json.loads(sys.argv[1]))
+    runs = SIZES["runs"]
+    wasm_runs = max(1, min(runs, 3))
+    bw, bh = SIZES["blur"]
+    rw, rh = SIZES["brighten"]
+    mw, mh = SIZES["multistage"]
+    rows = {
+        "bench_blur_u16": bench(blur_u16, (bh, bw), np.uint16, np.uint16, runs, wasm_runs=wasm_runs),
+        "bench_brighten_rgb": bench(brighten_rgb, (3, rh, rw), np.uint8, np.uint8, runs, wasm_runs=wasm_runs),
+        "bench_libm_f32": bench(libm_f32, (SIZES["libm"],), np.float32, np.float32, runs, wasm_runs=wasm_runs),
+        "bench_multistage": bench(multistage, (mh, mw), np.float32, np.float32, runs, wasm_runs=wasm_runs),
+        "bench_tiny": bench(tiny, (4, 4), np.int32, np.int32, runs, calls=SIZES["tiny_calls"],
+                            wasm_runs=wasm_runs, wasm_calls=max(1, SIZES["tiny_calls"] // 10)),
+    }
+    print(json.dumps({
+        "halide": getattr(hl, "__version__", None) or _version(),
+        "threads": os.environ.get("HL_NUM_THREADS"),
+        "sizes": SIZES,
+        "rows": rows,
+    }))
+
+
+def _version():
+    try:
+        import importlib.metadata
+        return importlib.metadata.version("halide")
+    except Exception:  # noqa: BLE001
+        return None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,469 @@
+// `npm run bench`: halide-wasm-executor against its baselines, side by side.
+//
+//   node bench/run.mjs [--quick] [--out FILE] [--no-native]
+//
+// --quick (or BENCH_QUICK=1) runs reduced sizes in a few seconds. The table is
+// printed and written as JSON to bench/results/latest.json (or --out FILE /
+// BENCH_OUT). Every pair of contenders is measured in this one process,
+// alternating the two (the order flips every round), and each figure is the
+// median over the rounds. Outputs of the two hosts are compared before any
+// timing; a mismatch is reported in the row and makes the exit code 1. Speed
+// never does. See bench/README.md for what each row means.
+import { readFileSync, readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { Pipeline } from '../lib/node.mjs';
+import { PlainHost } from './plain-host.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
+const FIXTURES = join(ROOT, 'fixtures');
+const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const outIdx = argv.indexOf('--out');
+const OUT = outIdx >= 0 ? argv[outIdx + 1] : process.env.BENCH_OUT || join(HERE, 'results', 'latest.json');
+const NO_NATIVE = argv.includes('--no-native') || process.env.BENCH_NO_NATIVE === '1';
+
+const MiB = 1 << 20;
+const SIZES = QUICK
+  ? { blur: [256, 256], brighten: [256, 256], libm: 1 << 16, multistage: [256, 256], tinyCalls: 1000,
+      marshal: [1 * MiB, 4 * MiB], rounds: 3, sampleMs: 4, loadRounds: 3 }
+  : { blur: [1920, 1080], brighten: [1920, 1080], libm: 1 << 20, multistage: [1024, 1024], tinyCalls: 10000,
+      marshal: [8 * MiB, 64 * MiB], rounds: 9, sampleMs: 25, loadRounds: 9 };
+const TARGET_PLAIN = 1.05;
+const TARGET_MARSHAL = 1.2;
+
+const manifest = JSON.parse(readFileSync(join(FIXTURES, 'manifest.json'), 'utf8'));
+const wasm = (module) => readFileSync(join(FIXTURES, manifest.modules[module].wasm));
+const quiet = { print: () => {} };
+let mismatches = 0;
+
+// ---- measurement -----------------------------------------------------------
+const now = () => performance.now();
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** How many calls make one sample last about `ms`. */
+function repsFor(fns, ms) {
+  let worst = 0;
+  for (const f of fns) {
+    const t = now();
+    f();
+    worst = Math.max(worst, now() - t);
+  }
+  return Math.max(1, Math.min(100000, Math.ceil(ms / Math.max(worst, 1e-4))));
+}
+
+/**
+ * Times each contender (`{ name: fn }`) for `rounds` rounds of `reps` calls,
+ * rotating which goes first every round. Returns `{ name: median ms per call }`
+ * and the per-round samples.
+ */
+function sideBySide(contenders, { rounds = SIZES.rounds, reps } = {}) {
+  const names = Object.keys(contenders);
+  const fns = names.map((n) => contenders[n]);
+  for (const f of fns) f(); // warm up
+  reps ??= repsFor(fns, SIZES.sampleMs);
+  for (const f of fns) for (let j = 0; j < reps; j++) f(); // one unrecorded round (JIT tiers, GC)
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const i = (k + r) % names.length;
+      const f = fns[i];
+      const t = now();
+      for (let j = 0; j < reps; j++) f();
+      samples[names[i]].push((now() - t) / reps);
+    }
+  }
+  const med = Object.fromEntries(names.map((n) => [n, median(samples[n])]));
+  return { med, samples, reps, rounds };
+}
+
+async function sideBySideAsync(contenders, rounds) {
+  const names = Object.keys(contenders);
+  for (const n of names) await contenders[n]();
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const n = names[(k + r) % names.length];
+      const t = now();
+      await contenders[n]();
+      samples[n].push(now() - t);
+    }
+  }
+  return { med: Object.fromEntries(names.map((n) => [n, median(samples[n])])), samples, rounds };
+}
+
+// ---- data ------------------------------------------------------------------
+function rng(seed) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+function fill(A, n, seed, lo, hi) {
+  const a = new A(n);
+  const r = rng(seed);
+  for (let i = 0; i < n; i++) a[i] = lo + r() * (hi - lo);
+  return a;
+}
+
+function compare(a, b, tol) {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    const scale = Math.max(1, Math.abs(b[i]));
+    if (!(d <= tol * scale)) return { ok: false, at: i, ours: a[i], plain: b[i] };
+    worst = Math.max(worst, d / scale);
+  }
+  return { ok: true, worst };
+}
+
+// ---- rows --------------------------------------------------------------------
+const rows = [];
+function row(r) {
+  const out = {
+    id: r.id, group: r.group, row: r.row, unit: r.unit ?? 'ms',
+    ours: r.ours ?? null, baseline: r.baseline ?? null, baselineName: r.baselineName ?? null,
+    ratio: r.ratio ?? (r.ours != null && r.baseline != null ? r.ours / r.baseline : null),
+    target: r.target ?? null, met: null, note: r.note ?? '', ...r.extra,
+  };
+  if (out.target != null && out.ratio != null) out.met = out.ratio <= out.target;
+  rows.push(out);
+  return out;
+}
+
+const FIXTURE_BENCHES = [
+  {
+    module: 'bench_blur_u16', label: `bench_blur_u16 ${SIZES.blur.join('x')} u16`,
+    make: () => ({ inputs: { input: { data: fill(Uint16Array, SIZES.blur[0] * SIZES.blur[1], 1, 0, 65536), shape: SIZES.blur } },
+      out: { A: Uint16Array, shape: SIZES.blur }, tol: 0 }),
+  },
+  {
+    module: 'bench_brighten_rgb', label: `bench_brighten_rgb ${SIZES.brighten.join('x')}x3 u8`,
+    make: () => {
+      const shape = [...SIZES.brighten, 3];
+      return { inputs: { input: { data: fill(Uint8Array, shape[0] * shape[1] * 3, 2, 0, 256), shape }, gain: 1.3 },
+        out: { A: Uint8Array, shape }, tol: 0 };
+    },
+  },
+  {
+    module: 'bench_libm_f32', label: `bench_libm_f32 ${SIZES.libm >= MiB ? SIZES.libm / MiB + 'M' : SIZES.libm / 1024 + 'K'} f32`,
+    make: () => ({ inputs: { input: { data: fill(Float32Array, SIZES.libm, 3, -3, 3), shape: [SIZES.libm] } },
+      out: { A: Float32Array, shape: [SIZES.libm] }, tol: 2e-5 }),
+  },
+  {
+    module: 'bench_multistage', label: `bench_multistage ${SIZES.multistage.join('x')} f32`,
+    make: () => ({ inputs: { input: { data: fill(Float32Array, SIZES.multistage[0] * SIZES.multistage[1], 4, 0, 1), shape: SIZES.multistage } },
+      out: { A: Float32Array, shape: SIZES.multistage }, tol: 1e-6 }),
+  },
+  {
+    module: 'bench_tiny', label: `bench_tiny 4x4 i32 x${SIZES.tinyCalls}`, perCall: true,
+    make: () => ({ inputs: { input: { data: Int32Array.from({ length: 16 }, (_, i) => i), shape: [4, 4] }, k: 3 },
+      out: { A: Int32Array, shape: [4, 4] }, tol: 0 }),
+  },
+];
+
+const oursTimes = {}; // module -> ms per run (or per call), for the native rows
+
+async function plainRows() {
+  for (const b of FIXTURE_BENCHES) {
+    const bytes = wasm(b.module);
+    const p = await Pipeline.load(bytes, quiet);
+    const h = await PlainHost.load(bytes, quiet);
+    const { inputs, out, tol } = b.make();
+    const n = out.shape.reduce((a, e) => a * e, 1);
+    const mine = new out.A(n), theirs = new out.A(n);
+    const argsOurs = { ...inputs, [b.module]: { data: mine, shape: out.shape } };
+    const argsPlain = { ...inputs, [b.module]: { data: theirs, shape: out.shape } };
+    p.run(argsOurs);
+    h.run(argsPlain);
+    const cmp = compare(mine, theirs, tol);
+    const id = `plain:${b.module}`;
+    if (!cmp.ok) {
+      mismatches++;
+      row({ id, group: 'plain host', row: `${b.label}`, target: TARGET_PLAIN,
+        note: `OUTPUT MISMATCH at ${cmp.at}: ours ${cmp.ours}, plain ${cmp.plain}` });
+      continue;
+    }
+    let r;
+    if (b.perCall) {
+      const calls = SIZES.tinyCalls;
+      const { med } = sideBySide({ ours: () => p.run(argsOurs), plain: () => h.run(argsPlain) }, { reps: calls });
+      r = row({ id, group: 'plain host', row: b.label, unit: 'us/call', ours: med.ours * 1e3, baseline: med.plain * 1e3,
+        baselineName: 'plain JS host', target: TARGET_PLAIN,
+        note: `per-call overhead: ours ${(med.ours * 1e3).toFixed(2)} us, plain ${(med.plain * 1e3).toFixed(2)} us` });
+      oursTimes[b.module] = med.ours * 1e3;
+    } else {
+      const { med, reps } = sideBySide({ ours: () => p.run(argsOurs), plain: () => h.run(argsPlain) });
+      const notes = [`${reps} run(s)/sample`];
+      if (out.A === Float32Array) notes.push(`max rel diff ${cmp.worst.toExponential(1)}`);
+      if (b.module === 'bench_libm_f32') notes.push('plain libm = Math.* (JS imports), ours = wasm libm exports');
+      if (b.module === 'bench_multistage') {
+        const s = p.stats();
+        notes.push(`${s.memoryBytes >> 20} MiB guest memory`);
+      }
+      r = row({ id, group: 'plain host', row: b.label, ours: med.ours, baseline: med.plain,
+        baselineName: 'plain JS host', target: TARGET_PLAIN, note: notes.join('; ') });
+      oursTimes[b.module] = med.ours;
+    }
+    progress(r);
+    p.dispose();
+  }
+}
+
+// ---- marshalling -------------------------------------------------------------
+async function marshalRows() {
+  const bytes = wasm('bench_brighten_rgb');
+  const p = await Pipeline.load(bytes, quiet);
+  const h = await PlainHost.load(bytes, quiet);
+  const hasAlloc = typeof p.allocBuffer === 'function';
+  for (const size of SIZES.marshal) {
+    const W = 1024, H = Math.round(size / (W * 3));
+    const shape = [W, H, 3];
+    const n = W * H * 3;
+    const mib = `${Math.round(n / MiB)} MiB`;
+    const src = fill(Uint8Array, n, 5, 0, 256);
+    const dst = new Uint8Array(n);
+    const args = { input: { data: src, shape }, gain: 1, bench_brighten_rgb: { data: dst, shape } };
+    // The physical limit: two TypedArray.set calls through a wasm memory.
+    const mem = new WebAssembly.Memory({ initial: Math.ceil((2 * n + 64) / 65536) });
+    const memU8 = new Uint8Array(mem.buffer);
+    const sets = () => {
+      memU8.set(src, 0);
+      dst.set(memU8.subarray(n, 2 * n));
+    };
+    // The pipeline alone, on buffers already in guest memory (plain host).
+    const placed = h.place({ input: { data: src, shape }, gain: 1, bench_brighten_rgb: { data: new Uint8Array(n), shape } });
+    const raw = () => h.call(placed);
+    const plainDst = new Uint8Array(n);
+    const plainArgs = { input: { data: src, shape }, gain: 1, bench_brighten_rgb: { data: plainDst, shape } };
+    const contenders = { run: () => p.run(args), raw, sets, plain: () => h.run(plainArgs) };
+    let bIn, bOut, zargs;
+    if (hasAlloc) {
+      bIn = p.allocBuffer('uint8', shape);
+      bOut = p.allocBuffer('uint8', shape);
+      bIn.data.set(src);
+      zargs = { input: bIn, gain: 1, bench_brighten_rgb: bOut };
+      contenders.zero = () => p.run(zargs);
+    }
+    // Correctness: gain 1 is the identity.
+    p.run(args);
+    let ok = compare(dst, src, 0).ok;
+    if (hasAlloc) {
+      p.run(zargs);
+      ok = ok && compare(bOut.data, src, 0).ok;
+    }
+    if (!ok) {
+      mismatches++;
+      row({ id: `marshal:copy:${SIZES.marshal.indexOf(size)}`, group: 'marshalling', row: `run copy in+out ${mib}`, unit: 'GB/s',
+        target: TARGET_MARSHAL, note: 'OUTPUT MISMATCH (gain 1 should copy the input)' });
+      continue;
+    }
+    const { med, reps } = sideBySide(contenders);
+    const compute = hasAlloc ? med.zero : med.raw;
+    const tCopy = med.run - compute;
+    const tPlainCopy = med.plain - med.raw;
+    const gbps = (t) => (2 * n) / (t * 1e-3) / 1e9;
+    const idx = SIZES.marshal.indexOf(size);
+    progress(row({
+      id: `marshal:copy:${idx}`, group: 'marshalling', row: `run copy in+out ${mib}`, unit: 'GB/s',
+      ours: tCopy > 0 ? gbps(tCopy) : null, baseline: gbps(med.sets), baselineName: '2x TypedArray.set',
+      ratio: tCopy / med.sets, target: TARGET_MARSHAL,
+      note: `copy = run ${med.run.toFixed(2)} ms - ${hasAlloc ? 'zero-copy run' : 'raw call'} ${compute.toFixed(2)} ms = ${tCopy.toFixed(2)} ms; ` +
+        `sets ${med.sets.toFixed(2)} ms; plain host's copies ${tPlainCopy.toFixed(2)} ms (${(tPlainCopy / med.sets).toFixed(2)}x sets)`,
+      extra: { runMs: med.run, computeMs: compute, setsMs: med.sets, copyMs: tCopy, plainRunMs: med.plain, rawMs: med.raw,
+        plainCopyMs: tPlainCopy, bytes: 2 * n, reps },
+    }));
+    if (hasAlloc) {
+      progress(row({
+        id: `marshal:alloc:${idx}`, group: 'marshalling', row: `allocBuffer run ${mib}`,
+        ours: med.zero, baseline: med.raw, baselineName: 'plain host argv call, data in place',
+        target: TARGET_PLAIN,
+        note: `zero-copy run vs the bare pipeline call; copying run ${med.run.toFixed(2)} ms`,
+      }));
+      p.freeBuffer(bIn);
+      p.freeBuffer(bOut);
+    } else {
+      row({ id: `marshal:alloc:${idx}`, group: 'marshalling', row: `allocBuffer run ${mib}`, note: 'not measured (no p.allocBuffer)' });
+    }
+    h.release(placed);
+  }
+  p.dispose();
+}
+
+// ---- load --------------------------------------------------------------------
+async function loadRow() {
+  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.wasm'));
+  const largest = files.map((f) => [f, statSync(join(FIXTURES, f)).size]).sort((a, b) => b[1] - a[1])[0];
+  const bytes = readFileSync(join(FIXTURES, largest[0]));
+  const plainEnv = () => new PlainHost(quiet).imports;
+  const { med, rounds } = await sideBySideAsync({
+    ours: async () => (await Pipeline.load(bytes, quiet)).dispose(),
+    plain: async () => WebAssembly.instantiate(bytes, plainEnv()),
+  }, SIZES.loadRounds * 3);
+  progress(row({
+    id: 'load', group: 'load', row: `load ${largest[0]} (${(largest[1] / 1024).toFixed(0)} KiB)`,
+    ours: med.ours, baseline: med.plain, baselineName: 'WebAssembly.instantiate + JS imports',
+    note: `Pipeline.load (compile, imports, metadata) vs WebAssembly.instantiate; median of ${rounds}`,
+  }));
+}
+
+// ---- allocator ---------------------------------------------------------------
+// The guest heap's allocator, compiled to wasm as it runs for a pipeline:
+// mean cost of one malloc + free pair with 10, 1,000 and 100,000 live blocks
+// of random sizes (16 B to 64 KiB). Target: the 100,000 row within 3 times
+// the 10 row (a linear first-fit scan, like the C++ executor's, grows with
+// the number of blocks).
+async function allocatorRow() {
+  const { benchAllocator } = createRequire(import.meta.url)('../pkg/node/halide_wasm_executor.js');
+  const pairs = QUICK ? 20000 : 200000;
+  const median = (live) => {
+    const r = [];
+    for (let i = 0; i < (QUICK ? 3 : 7); i++) r.push(benchAllocator(live, pairs, 1 + i));
+    return r.sort((a, b) => a - b)[Math.floor(r.length / 2)];
+  };
+  const base = median(10);
+  row({ id: 'allocator', group: 'allocator', row: 'malloc+free, 10 live blocks', unit: 'ns', ours: base, note: 'baseline of this group' });
+  for (const live of [1000, 100000]) {
+    const ns = median(live);
+    progress(row({ id: `allocator:${live}`, group: 'allocator', row: `malloc+free, ${live.toLocaleString('en')} live blocks`, unit: 'ns',
+      ours: ns, baseline: base, baselineName: '10 live blocks', target: live === 100000 ? 3 : null }));
+  }
+}
+
+// ---- native Halide (bench/native.py) -------------------------------------------
+function nativeRows() {
+  const skipAll = (why) => {
+    for (const b of FIXTURE_BENCHES) row({ id: `native:${b.module}`, group: 'native Halide', row: b.label, note: why });
+    for (const b of FIXTURE_BENCHES) row({ id: `wasmjit:${b.module}`, group: 'Halide wasm JIT', row: b.label, note: why });
+  };
+  if (NO_NATIVE) return skipAll('skipped (--no-native)');
+  const sizes = {
+    blur: SIZES.blur, brighten: SIZES.brighten, libm: SIZES.libm, multistage: SIZES.multistage,
+    tiny_calls: SIZES.tinyCalls, runs: QUICK ? 3 : 9,
+  };
+  process.stderr.write('native Halide (python3 bench/native.py)...\n');
+  const r = spawnSync('python3', [join(HERE, 'native.py'), JSON.stringify(sizes)], {
+    encoding: 'utf8', env: { ...process.env, HL_NUM_THREADS: '1' }, timeout: QUICK ? 120000 : 900000,
+    maxBuffer: 1 << 24,
+  });
+  if (r.error || r.status !== 0) {
+    const err = `${r.error?.message ?? ''}${r.stderr ?? ''}`;
+    const why = /No module named '?halide/.test(err) || /ModuleNotFoundError|ImportError/.test(err)
+      ? "skipped: python3 cannot 'import halide' (pip install halide)"
+      : `skipped: bench/native.py failed: ${err.trim().split('\n').pop()}`;
+    process.stderr.write(`${why}\n`);
+    return skipAll(why);
+  }
+  let res;
+  try {
+    res = JSON.parse(r.stdout.trim().split('\n').pop());
+  } catch {
+    return skipAll('skipped: bench/native.py printed no JSON');
+  }
+  const jit = [];
+  for (const b of FIXTURE_BENCHES) {
+    const n = res.rows[b.module] ?? {};
+    const unit = b.perCall ? 'us/call' : 'ms';
+    const key = b.perCall ? '_us' : '_ms';
+    const ours = oursTimes[b.module] ?? null;
+    const nat = n['native' + key];
+    progress(row({
+      id: `native:${b.module}`, group: 'native Halide', row: b.label, unit, ours, baseline: nat ?? null,
+      baselineName: `native Halide ${res.halide} JIT, 1 thread`,
+      note: nat == null ? `native failed: ${n.native_error}`
+        : `separate process; median of ${n.native_runs}${b.perCall ? '; includes the Python realize() call' : ''}`,
+    }));
+    const wj = n['wasm_jit' + key];
+    jit.push(() => progress(row({
+      id: `wasmjit:${b.module}`, group: 'Halide wasm JIT', row: b.label, unit, ours, baseline: wj ?? null,
+      baselineName: "Halide's own wasm JIT executor",
+      note: wj == null ? `Halide wasm JIT not available: ${n.wasm_jit_error}`
+        : `${n.wasm_jit_target} via the pip package's JIT (WABT interpreter); median of ${n.wasm_jit_runs}${b.perCall ? ` x ${n.wasm_jit_calls} calls` : ''}`,
+    })));
+  }
+  for (const f of jit) f();
+}
+
+// ---- output ------------------------------------------------------------------
+function fmt(v, unit) {
+  if (v == null || Number.isNaN(v)) return '-';
+  if (unit === 'GB/s') return `${v.toFixed(2)} GB/s`;
+  if (unit === 'us/call') return `${v.toFixed(2)} us`;
+  if (unit === 'ns') return `${v.toFixed(0)} ns`;
+  return v >= 100 ? `${v.toFixed(0)} ms` : v >= 1 ? `${v.toFixed(2)} ms` : `${v.toFixed(3)} ms`;
+}
+
+function progress(r) {
+  if (process.env.BENCH_VERBOSE) process.stderr.write(`${r.row}: ${fmt(r.ours, r.unit)} vs ${fmt(r.baseline, r.unit)}\n`);
+}
+
+function table() {
+  const head = ['row', 'ours', 'baseline', 'ratio', 'target', 'note'];
+  const lines = [];
+  let group = null;
+  const body = [];
+  for (const r of rows) {
+    if (r.group !== group) {
+      group = r.group;
+      body.push({ group });
+    }
+    const ratio = r.ratio == null || !Number.isFinite(r.ratio) ? '-' : r.ratio.toFixed(3);
+    const target = r.target == null ? '-' : `<= ${r.target}${r.met === false ? ' MISS' : r.met ? ' ok' : ''}`;
+    body.push([r.row, fmt(r.ours, r.unit), fmt(r.baseline, r.unit), ratio, target, r.note]);
+  }
+  const w = [44, 12, 12, 7, 12];
+  const line = (cells) => cells.map((c, i) => (i < w.length ? String(c).padEnd(w[i]) : c)).join(' ');
+  lines.push(line(head));
+  lines.push(line(w.map((n) => '-'.repeat(n)).concat(['-'.repeat(20)])));
+  for (const b of body) {
+    if (b.group) {
+      const base = rows.find((r) => r.group === b.group && r.baselineName)?.baselineName;
+      lines.push(`[${b.group}${base ? ` — baseline: ${base}` : ''}]`);
+    } else lines.push(line(b));
+  }
+  return lines.join('\n');
+}
+
+const t0 = now();
+process.stderr.write(`halide-wasm-executor bench${QUICK ? ' (quick)' : ''}: node ${process.version}, ${os.cpus().length} CPU(s)\n`);
+await plainRows();
+await marshalRows();
+await loadRow();
+await allocatorRow();
+nativeRows();
+
+const text = table();
+console.log(text);
+const result = {
+  generated: new Date().toISOString(),
+  quick: QUICK,
+  node: process.version,
+  v8: process.versions.v8,
+  cpu: os.cpus()[0]?.model ?? null,
+  cpus: os.cpus().length,
+  seconds: (now() - t0) / 1e3,
+  sizes: SIZES,
+  targets: { plain: TARGET_PLAIN, marshal: TARGET_MARSHAL },
+  rowIds: rows.map((r) => r.id),
+  rows,
+  table: text,
+};
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(OUT, JSON.stringify(result, null, 2) + '\n');
+console.log(`\nwritten ${OUT} (${result.seconds.toFixed(1)} s)`);
+if (mismatches) {
+  console.error(`${mismatches} row(s) had outputs that differ between the hosts`);
+  process.exitCode = 1;
+}

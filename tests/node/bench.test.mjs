@@ -1,0 +1,52 @@
+// `npm run bench` still works: bench/run.mjs --quick exits 0 and writes
+// well-formed JSON with every row. Speed is never checked here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MODULES = ['bench_blur_u16', 'bench_brighten_rgb', 'bench_libm_f32', 'bench_multistage', 'bench_tiny'];
+const ROWS = [
+  ...MODULES.map((m) => `plain:${m}`),
+  'marshal:copy:0', 'marshal:alloc:0', 'marshal:copy:1', 'marshal:alloc:1',
+  'load', 'allocator',
+  ...MODULES.map((m) => `native:${m}`),
+  ...MODULES.map((m) => `wasmjit:${m}`),
+];
+
+const numberOrNull = (v) => v === null || (typeof v === 'number' && Number.isFinite(v));
+
+test('bench/run.mjs --quick exits 0 and writes every row as JSON', { timeout: 300_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hwe-bench-'));
+  try {
+    const out = join(dir, 'latest.json');
+    const r = spawnSync(process.execPath, ['bench/run.mjs', '--quick', '--out', out], {
+      cwd: ROOT, encoding: 'utf8', timeout: 280_000, maxBuffer: 1 << 24,
+    });
+    assert.equal(r.status, 0, `exit ${r.status} ${r.signal ?? ''}\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /row\s+ours\s+baseline\s+ratio\s+target\s+note/);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(j.quick, true);
+    assert.ok(Array.isArray(j.rows));
+    const ids = j.rows.map((row) => row.id);
+    for (const id of ROWS) assert.ok(ids.includes(id), `row ${id} missing; rows: ${ids.join(', ')}`);
+    assert.deepEqual(j.rowIds, ids);
+    for (const row of j.rows) {
+      for (const k of ['id', 'group', 'row', 'unit', 'note']) assert.equal(typeof row[k], 'string', `${row.id}.${k}`);
+      for (const k of ['ours', 'baseline', 'ratio', 'target']) assert.ok(numberOrNull(row[k]), `${row.id}.${k} = ${row[k]}`);
+      assert.ok(row.met === null || typeof row.met === 'boolean', `${row.id}.met`);
+      assert.doesNotMatch(row.note, /MISMATCH/, row.id);
+    }
+    // The side-by-side rows against the plain host always run.
+    for (const m of MODULES) {
+      const row = j.rows.find((x) => x.id === `plain:${m}`);
+      assert.ok(row.ours > 0 && row.baseline > 0 && row.ratio > 0, JSON.stringify(row));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
