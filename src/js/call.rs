@@ -213,7 +213,13 @@ fn execute_in(
     let values = argv + 4 * n;
     let mem = guest.mem();
     let mut table = Vec::with_capacity(4 * n as usize);
-    let direct = js_sys::Array::new();
+    // The JIT flavour's arguments as JavaScript values (argv needs none).
+    let direct = (style == CallStyle::Direct).then(js_sys::Array::new);
+    let push_direct = |v: JsValue| {
+        if let Some(d) = &direct {
+            d.push(&v);
+        }
+    };
     let mut buffers = Vec::new();
     for (i, slot) in slots.iter().enumerate() {
         let ptr = match slot {
@@ -221,13 +227,13 @@ fn execute_in(
                 // The AOT runtime passes it on to its handlers; null is safe.
                 let at = values + 8 * i as u32;
                 mem.write(at, &[0; 8]).map_err(Error::from)?;
-                direct.push(&JsValue::from(-1));
+                push_direct(JsValue::from(-1));
                 at
             }
             Slot::Scalar { bytes, elem } => {
                 let at = values + 8 * i as u32;
                 mem.write(at, bytes).map_err(Error::from)?;
-                direct.push(&wasm_value(*elem, *bytes));
+                push_direct(wasm_value(*elem, *bytes));
                 at
             }
             Slot::Buffer {
@@ -273,7 +279,7 @@ fn execute_in(
                 if *output && in_guest.is_none() {
                     buffers.push((header.host, &buf.bytes));
                 }
-                direct.push(&JsValue::from(block));
+                push_direct(JsValue::from(block));
                 block
             }
         };
@@ -284,7 +290,7 @@ fn execute_in(
     guest.take_captured();
     let result = match style {
         CallStyle::Argv => entry.call1(&JsValue::UNDEFINED, &JsValue::from(argv)),
-        CallStyle::Direct => entry.apply(&JsValue::UNDEFINED, &direct),
+        CallStyle::Direct => entry.apply(&JsValue::UNDEFINED, &direct.unwrap_or_default()),
     };
     let code = match result {
         Ok(v) => v.as_f64().unwrap_or(0.0) as i32,

@@ -431,9 +431,23 @@ impl Pipeline {
         set("mins", &ints(s.dims.iter().map(|_| 0).collect()));
         let guest = Rc::downgrade(&live.guest);
         let span = s.span_elements() as u32;
-        let getter = Closure::<dyn Fn() -> JsValue>::new(move || match guest.upgrade() {
-            Some(g) => convert::typed_view(elem, &g.mem().buffer(), host, span),
-            None => JsValue::NULL,
+        // The view is made again only when the memory's buffer changed (a
+        // growth detaches the old one).
+        let cache: RefCell<Option<(JsValue, JsValue)>> = RefCell::new(None);
+        let getter = Closure::<dyn Fn() -> JsValue>::new(move || {
+            let Some(g) = guest.upgrade() else {
+                return JsValue::NULL;
+            };
+            let buffer: JsValue = g.mem().buffer().into();
+            let mut c = cache.borrow_mut();
+            match &*c {
+                Some((b, view)) if Object::is(b, &buffer) => view.clone(),
+                _ => {
+                    let view = convert::typed_view(elem, &buffer, host, span);
+                    *c = Some((buffer, view.clone()));
+                    view
+                }
+            }
         });
         let desc = Object::new();
         let _ = Reflect::set(&desc, &"get".into(), &getter.into_js_value());
