@@ -1,23 +1,42 @@
 // Images in and out of Halide buffers, for the command-line tool: decode a
-// PNG, fit it to the pipeline's first input (type, gray/RGB planar/RGBA
-// interleaved), and turn an output buffer back into a PNG.
+// PNG or JPEG, fit it to the pipeline's first input (type, gray/RGB
+// planar/RGBA interleaved), and turn an output buffer back into an image.
 import { readFileSync, writeFileSync } from 'node:fs';
 import pngjs from 'pngjs';
+import jpeg from 'jpeg-js';
 
 const { PNG } = pngjs;
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47];
+const JPEG_MAGIC = [0xff, 0xd8, 0xff];
 
-const ARRAYS = {
+export const ARRAYS = {
   bool: Uint8Array, uint8: Uint8Array, int8: Int8Array, int16: Int16Array, uint16: Uint16Array,
   int32: Int32Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array,
+  int64: BigInt64Array, uint64: BigUint64Array, float16: Uint16Array, bfloat16: Uint16Array,
 };
 
-/** `{ width, height, rgba }` from a PNG file. */
+const starts = (bytes, magic) => magic.every((b, i) => bytes[i] === b);
+
+/** `{ width, height, rgba }` from a PNG or JPEG file, told apart by content. */
 export function decodeImage(path) {
-  const png = PNG.sync.read(readFileSync(path));
-  return { width: png.width, height: png.height, rgba: png.data };
+  const bytes = readFileSync(path);
+  if (starts(bytes, PNG_MAGIC)) {
+    const png = PNG.sync.read(bytes);
+    return { width: png.width, height: png.height, rgba: png.data };
+  }
+  if (starts(bytes, JPEG_MAGIC)) {
+    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+    return { width: img.width, height: img.height, rgba: img.data };
+  }
+  throw new Error('not a PNG or JPEG image');
 }
 
-export function encodePng(path, { width, height, rgba }) {
+/** Writes a PNG, or a JPEG when the name ends in .jpg/.jpeg. */
+export function encodeImage(path, { width, height, rgba }) {
+  if (/\.jpe?g$/i.test(path)) {
+    writeFileSync(path, jpeg.encode({ width, height, data: rgba }, 92).data);
+    return;
+  }
   const png = new PNG({ width, height });
   png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
   writeFileSync(path, PNG.sync.write(png));
@@ -31,14 +50,17 @@ export function layoutFor(dimensions, width, height, interleaved) {
   throw new Error(`cannot fit an image to a ${dimensions}-dimensional buffer`);
 }
 
+const IMAGE_TYPES = ['bool', 'uint8', 'int8', 'int16', 'uint16', 'int32', 'uint32', 'float32', 'float64'];
+
 const scaleIn = (type) => {
+  if (!IMAGE_TYPES.includes(type)) throw new Error(`cannot make an image of type ${type}`);
   if (type === 'uint16') return (v) => v * 257;
   if (type === 'float32' || type === 'float64') return (v) => v / 255;
-  if (ARRAYS[type]) return (v) => v;
-  throw new Error(`cannot make an image of type ${type}`);
+  return (v) => v;
 };
 
 const scaleOut = (type) => {
+  if (!IMAGE_TYPES.includes(type)) throw new Error(`cannot make an image of a ${type} output`);
   if (type === 'uint16') return (v) => v >> 8;
   if (type === 'float32' || type === 'float64') return (v) => Math.round(Math.min(1, Math.max(0, v)) * 255);
   if (type === 'bool') return (v) => (v ? 255 : 0);

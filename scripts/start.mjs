@@ -7,9 +7,9 @@ import { setup, root } from './setup.mjs';
 
 const t0 = performance.now();
 setup({ doBuild: true });
-const { main } = await import('../cli/main.mjs');
+const { cli } = await import('../cli/main.mjs');
 const pipeline = join(root, 'fixtures', 'demo_local_contrast.wasm');
 const input = join(root, 'www', 'assets', 'sample.png');
 const output = join(root, 'out', 'example.png');
-console.log(`[start] ready in ${((performance.now() - t0) / 1000).toFixed(1)} s; running the example`);
-process.exitCode = main(['info', pipeline]) || main(['run', pipeline, '--input', input, '--output', output]);
+console.log(`[start] set-up checked in ${((performance.now() - t0) / 1000).toFixed(1)} s; running the example:\n`);
+if (!cli(['info', pipeline])) cli(['run', pipeline, '--input', input, '--output', output, '--arg', 'strength=2']);
