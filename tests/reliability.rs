@@ -127,7 +127,7 @@ async fn a_huge_allocation_fails_cleanly_within_the_limit() {
     // malloc returned 0, so the guest returns -1: a Halide error code.
     let e = run(&p, 8, &out).expect_err("must fail");
     assert_eq!(field(&e, "code").as_f64(), Some(-1.0));
-    let stats = p.stats();
+    let stats = p.stats().unwrap();
     assert!(field(&stats, "memoryBytes").as_f64().unwrap() <= 4.0 * 65536.0);
     run(&p, 0, &out).map_err(|e| format!("{e:?}")).unwrap();
     assert_eq!(out.to_vec(), vec![42]);

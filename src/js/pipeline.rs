@@ -532,13 +532,16 @@ impl Pipeline {
     }
 
     /// `{ memoryBytes, heapInUseBytes, liveAllocations, runs }`.
-    pub fn stats(&self) -> Object {
+    pub fn stats(&self) -> Result<Object, JsValue> {
+        if self.disposed.get() {
+            return Err(js_err(Error::Disposed));
+        }
         let (in_use, live_allocs, memory) = match self.live.borrow().as_ref() {
             Some(l) => {
                 let (a, b) = l.guest.heap_stats();
                 (a, b, l.guest.memory_bytes())
             }
-            None => (0, 0, 0), // disposed, or restarting after a trap
+            None => (0, 0, 0), // restarting after a trap
         };
         let o = Object::new();
         let set = |k: &str, v: f64| {
@@ -548,7 +551,7 @@ impl Pipeline {
         set("heapInUseBytes", in_use as f64);
         set("liveAllocations", live_allocs as f64);
         set("runs", self.runs.get() as f64);
-        o
+        Ok(o)
     }
 
     /// Allocates a buffer in the pipeline's own memory, for runs without

@@ -266,4 +266,6 @@ test('10,000 runs keep memory and heap flat, failures included; dispose ends it'
   p.dispose();
   rejects(() => p.run(args), 'disposed', /disposed/);
   rejects(() => p.allocBuffer('int32', [1]), 'disposed', /disposed/);
+  rejects(() => p.stats(), 'disposed', /disposed/);
+  assert.equal(p.name, 'bench_tiny', 'its description stays readable');
 });
