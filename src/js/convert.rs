@@ -191,8 +191,12 @@ pub fn buffer_from_js(a: &Argument, elem: ElemKind, v: &JsValue) -> Result<JsBuf
     )?;
     let offset = get_fixed(&data, "byteOffset").as_f64().unwrap_or(0.0) as u32;
     let buffer = get_fixed(&data, "buffer");
-    let bytes =
-        Uint8Array::new_with_byte_offset_and_length(&buffer, offset, shape.span_bytes() as u32);
+    // An empty buffer reads nothing: no view is made (its ArrayBuffer may
+    // even be detached, which a view constructor would throw on).
+    let bytes = match shape.span_bytes() {
+        0 => Uint8Array::new_with_length(0),
+        n => Uint8Array::new_with_byte_offset_and_length(&buffer, offset, n as u32),
+    };
     Ok(JsBuffer {
         shape,
         bytes,
