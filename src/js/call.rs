@@ -212,7 +212,8 @@ fn execute_in(
     blocks.push(argv);
     let values = argv + 4 * n;
     let mem = guest.mem();
-    let mut table = Vec::with_capacity(4 * n as usize);
+    let mut table = Vec::with_capacity(12 * n as usize);
+    let mut scalar_bytes = vec![0u8; 8 * n as usize];
     // The JIT flavour's arguments as JavaScript values (argv needs none).
     let direct = (style == CallStyle::Direct).then(js_sys::Array::new);
     let push_direct = |v: JsValue| {
@@ -226,13 +227,12 @@ fn execute_in(
             Slot::UserContext => {
                 // The AOT runtime passes it on to its handlers; null is safe.
                 let at = values + 8 * i as u32;
-                mem.write(at, &[0; 8]).map_err(Error::from)?;
                 push_direct(JsValue::from(-1));
                 at
             }
             Slot::Scalar { bytes, elem } => {
                 let at = values + 8 * i as u32;
-                mem.write(at, bytes).map_err(Error::from)?;
+                scalar_bytes[8 * i..8 * i + 8].copy_from_slice(bytes);
                 push_direct(wasm_value(*elem, *bytes));
                 at
             }
@@ -285,6 +285,8 @@ fn execute_in(
         };
         table.extend_from_slice(&ptr.to_le_bytes());
     }
+    // The pointer table and the scalars it points at, in one copy.
+    table.extend_from_slice(&scalar_bytes);
     mem.write(argv, &table).map_err(Error::from)?;
 
     guest.take_captured();

@@ -55,11 +55,17 @@ impl GuestMem {
 
     /// A fresh view of `[ptr, ptr + len)`.
     pub fn view(&self, ptr: u32, len: u32) -> Result<Uint8Array, GuestError> {
-        self.check(ptr, len as u64)?;
+        let buffer = self.buffer();
+        let size = buffer.byte_length() as u64;
+        if ptr as u64 + len as u64 > size {
+            return Err(GuestError::OutOfBounds {
+                ptr: ptr as u64,
+                len: len as u64,
+                size,
+            });
+        }
         Ok(Uint8Array::new_with_byte_offset_and_length(
-            &self.buffer(),
-            ptr,
-            len,
+            &buffer, ptr, len,
         ))
     }
 
