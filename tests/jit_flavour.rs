@@ -7,6 +7,10 @@
 //! `wat` crate) so that each import is exercised on purpose.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
+use common::{arg, set};
+
 use halide_wasm_executor::Pipeline;
 use js_sys::{Array, Float32Array, Function, Object, Reflect, Uint8Array};
 use std::cell::RefCell;
@@ -53,19 +57,6 @@ const SCALE_WAT: &str = r#"
       (br $next)))
     (i32.const 0)))
 "#;
-
-fn set(o: &Object, k: &str, v: &JsValue) {
-    Reflect::set(o, &JsValue::from_str(k), v).unwrap();
-}
-
-fn arg(name: &str, kind: &str, ty: &str, dims: u32) -> JsValue {
-    let o = Object::new();
-    set(&o, "name", &name.into());
-    set(&o, "kind", &kind.into());
-    set(&o, "type", &ty.into());
-    set(&o, "dimensions", &dims.into());
-    o.into()
-}
 
 fn buffer(data: &Float32Array) -> JsValue {
     let o = Object::new();

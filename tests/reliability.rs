@@ -8,6 +8,10 @@
 //! `how` is 0.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
+use common::{arg, set};
+
 use halide_wasm_executor::Pipeline;
 use js_sys::{Array, Int32Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -41,19 +45,6 @@ const MISBEHAVE_WAT: &str = r#"
     (i32.store (i32.load offset=12 (local.get $out)) (i32.const 42))
     (i32.const 0)))
 "#;
-
-fn set(o: &Object, k: &str, v: &JsValue) {
-    Reflect::set(o, &JsValue::from_str(k), v).unwrap();
-}
-
-fn arg(name: &str, kind: &str, ty: &str, dims: u32) -> JsValue {
-    let o = Object::new();
-    set(&o, "name", &name.into());
-    set(&o, "kind", &kind.into());
-    set(&o, "type", &ty.into());
-    set(&o, "dimensions", &dims.into());
-    o.into()
-}
 
 async fn load(max_memory: Option<f64>) -> Pipeline {
     let o = Object::new();
