@@ -385,3 +385,75 @@ async fn float16_buffers_take_a_float16array_where_there_is_one() {
     let want = file(case["args"]["half"]["file"].as_str().unwrap());
     assert_eq!(got, want);
 }
+
+/// Extern stages and trace events, in both engines: `extern_stage` with its
+/// JavaScript body written here as a Rust closure (with the bounds-query
+/// round trip), and `traced` with a trace callback.
+#[wasm_bindgen_test]
+async fn extern_stages_and_trace_events() {
+    let m = manifest();
+    let case_named = |n: &str| {
+        m["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == n)
+            .unwrap()
+    };
+
+    // ext[x] = pre[x] + pre[x + 1]: in a bounds query, ask for one more.
+    let ext = Closure::<dyn Fn(JsValue, JsValue) -> JsValue>::new(|pre: JsValue, out: JsValue| {
+        let get = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).unwrap();
+        let first =
+            |o: &JsValue, k: &str| Reflect::get_u32(&get(o, k), 0).unwrap().as_f64().unwrap();
+        if get(&pre, "data").is_null() {
+            Reflect::set_u32(&get(&pre, "mins"), 0, &first(&out, "mins").into()).unwrap();
+            Reflect::set_u32(&get(&pre, "shape"), 0, &(first(&out, "shape") + 1.0).into()).unwrap();
+            return JsValue::from(0);
+        }
+        let src = js_sys::Int32Array::from(get(&pre, "data"));
+        let dst = js_sys::Int32Array::from(get(&out, "data"));
+        let at = (first(&out, "mins") - first(&pre, "mins")) as u32;
+        for i in 0..first(&out, "shape") as u32 {
+            dst.set_index(i, src.get_index(at + i) + src.get_index(at + i + 1));
+        }
+        JsValue::from(0)
+    });
+    let externs = Object::new();
+    Reflect::set(&externs, &"ext_sum_next".into(), ext.as_ref()).unwrap();
+    let opts = Object::new();
+    Reflect::set(&opts, &"externs".into(), &externs).unwrap();
+    let bytes = Uint8Array::from(file("extern_stage.wasm"));
+    let p = Pipeline::load(bytes.into(), opts.into())
+        .await
+        .map_err(|e| message(&e))
+        .unwrap();
+    let case = case_named("extern_stage");
+    let prep = prepare(case);
+    p.run(prep.args.into()).map_err(|e| message(&e)).unwrap();
+    for (arg, ty, got, want) in &prep.outputs {
+        compare("extern_stage", arg, ty, &got.to_vec(), want, 0.0).unwrap();
+    }
+
+    let stores = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let seen = stores.clone();
+    let trace = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |e: JsValue| {
+        let get = |k: &str| Reflect::get(&e, &k.into()).unwrap();
+        if get("event").as_string().as_deref() == Some("store")
+            && get("func").as_string().as_deref() == Some("traced")
+        {
+            seen.borrow_mut().push(get("value").as_f64().unwrap());
+        }
+        JsValue::from(0)
+    });
+    let opts = Object::new();
+    Reflect::set(&opts, &"trace".into(), trace.as_ref()).unwrap();
+    let bytes = Uint8Array::from(file("traced.wasm"));
+    let p = Pipeline::load(bytes.into(), opts.into())
+        .await
+        .map_err(|e| message(&e))
+        .unwrap();
+    let prep = prepare(case_named("traced"));
+    p.run(prep.args.into()).map_err(|e| message(&e)).unwrap();
+    assert_eq!(stores.borrow().as_slice(), &[1.0, 3.0, 5.0, 7.0, 9.0, 11.0]);
+}
