@@ -80,6 +80,9 @@ export function startServer({ port = Number(process.env.PORT ?? 8080), host = pr
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // Like npm start: set up and build pkg/web when they are missing or stale.
+  const { setup } = await import('./setup.mjs');
+  setup({ doBuild: true });
   try {
     const { url, close } = await startServer();
     console.log(`halide-wasm-executor demo: ${url}/www/  (serving ${ROOT}; Ctrl-C to stop)`);
