@@ -20,3 +20,11 @@ pub fn bench_allocator(live: u32, pairs: u32, seed: u32) -> f64 {
     c.run(pairs as usize);
     (now() - t0) * 1e6 / pairs.max(1) as f64
 }
+
+/// Guest instances alive (each `Pipeline` holds one; a trap replaces it).
+/// A count that does not fall back after pipelines are disposed or
+/// garbage-collected means leaked import closures.
+#[wasm_bindgen(js_name = liveInstances)]
+pub fn live_instances() -> u32 {
+    crate::js::guest::live_guests()
+}

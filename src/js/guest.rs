@@ -170,8 +170,26 @@ pub struct Guest {
     pub trace_pending: RefCell<Vec<u8>>,
 }
 
+thread_local! {
+    /// Guest instances alive in this thread: a leak of import closures
+    /// (which hold their guest) shows here.
+    static LIVE_GUESTS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// The number of guest instances alive (see `liveInstances`).
+pub fn live_guests() -> u32 {
+    LIVE_GUESTS.with(|c| c.get())
+}
+
+impl Drop for Guest {
+    fn drop(&mut self) {
+        LIVE_GUESTS.with(|c| c.set(c.get().saturating_sub(1)));
+    }
+}
+
 impl Guest {
     pub fn new(hooks: Rc<Hooks>) -> Guest {
+        LIVE_GUESTS.with(|c| c.set(c.get() + 1));
         Guest {
             mem: OnceCell::new(),
             heap: RefCell::new(None),

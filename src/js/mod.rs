@@ -22,7 +22,7 @@ mod pipeline;
 mod sys;
 mod trace;
 
-pub use diagnostics::bench_allocator;
+pub use diagnostics::{bench_allocator, live_instances};
 pub use errors::register_error_class;
 pub use pipeline::Pipeline;
 

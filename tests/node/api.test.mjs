@@ -271,3 +271,31 @@ test('10,000 runs keep memory and heap flat, failures included; dispose ends it'
   rejects(() => p.stats(), 'disposed', /disposed/);
   assert.equal(p.name, 'bench_tiny', 'its description stays readable');
 });
+
+test('disposed and dropped pipelines free their instance and import closures', async () => {
+  const { createRequire } = await import('node:module');
+  const { spawnSync } = await import('node:child_process');
+  const { liveInstances } = createRequire(import.meta.url)('../../pkg/node/halide_wasm_executor.js');
+  const base = liveInstances();
+  const p = load('bench_tiny');
+  assert.equal(liveInstances(), base + 1);
+  p.dispose();
+  assert.equal(liveInstances(), base);
+  // Dropped without dispose: the garbage collector frees them (wasm-bindgen's
+  // FinalizationRegistry), which only a process with --expose-gc can force.
+  const script = `
+    const { Pipeline } = require('halide-wasm-executor');
+    const { liveInstances } = require('./pkg/node/halide_wasm_executor.js');
+    const bytes = require('fs').readFileSync('fixtures/bench_tiny.wasm');
+    const base = liveInstances();
+    (() => { for (let i = 0; i < 20; i++) Pipeline.loadSync(bytes); })();
+    const made = liveInstances() - base;
+    (async () => {
+      for (let i = 0; i < 20 && liveInstances() > base; i++) { gc(); await new Promise((r) => setTimeout(r, 10)); }
+      console.log(JSON.stringify({ made, left: liveInstances() - base }));
+    })();`;
+  const root = new URL('../../', import.meta.url);
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { made: 20, left: 0 });
+});
