@@ -357,6 +357,12 @@ export declare class HalideError extends Error {
   readonly name: 'HalideError';
   /** Halide's negative error code, or what went wrong. */
   readonly code: number | HalideErrorCode;
+  /**
+   * Halide's `halide_error_code_t` (e.g. -27 requirement failed, -4 access
+   * out of bounds, -8 constraint violated), also for an `'abort'`, where the
+   * runtime printed its error instead of returning it.
+   */
+  readonly halideCode?: number;
   /** For `'callback'`: what the callback threw; for `'trap'`: the engine's error. */
   readonly cause?: unknown;
 }

@@ -10,11 +10,13 @@
 //! - [`memory`]: checked reads and writes of a guest memory.
 //! - [`metadata`]: the pipeline's `halide_filter_metadata_t`.
 //! - [`trace`]: Halide trace events and trace-file packets.
+//! - [`halide_codes`]: Halide error codes read back from error text.
 //! - [`error`]: the typed errors.
 
 pub mod allocator;
 pub mod error;
 pub mod free_index;
+pub mod halide_codes;
 pub mod layout;
 pub mod memory;
 pub mod metadata;

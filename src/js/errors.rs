@@ -7,6 +7,7 @@
 //! the same `name`, `code` and `message`.
 
 use crate::core::error::{Error, ErrorCode};
+use crate::core::halide_codes;
 use js_sys::{Array, Function, Object, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -36,21 +37,36 @@ pub fn to_js(e: &Error, context: Option<&str>, cause: Option<JsValue>) -> JsValu
         None => e.to_string(),
     };
     let code = code_value(e.code());
+    // Halide's numeric code, also where the runtime aborted instead of
+    // returning it (read back from its message).
+    let halide_code = match e {
+        Error::Halide { code, .. } => Some(*code),
+        Error::Abort(text) => halide_codes::code_for_message(text),
+        _ => None,
+    };
+    let err = construct(&message, &code, cause);
+    if let Some(c) = halide_code {
+        let _ = Reflect::set(&err, &"halideCode".into(), &JsValue::from(c));
+    }
+    err
+}
+
+fn construct(message: &str, code: &JsValue, cause: Option<JsValue>) -> JsValue {
     let class = ERROR_CLASS.with(|c| c.borrow().clone());
     if let Some(class) = class {
         let opts = Object::new();
-        let _ = Reflect::set(&opts, &"code".into(), &code);
+        let _ = Reflect::set(&opts, &"code".into(), code);
         if let Some(cause) = &cause {
             let _ = Reflect::set(&opts, &"cause".into(), cause);
         }
-        let args = Array::of2(&JsValue::from_str(&message), &opts);
+        let args = Array::of2(&JsValue::from_str(message), &opts);
         if let Ok(v) = Reflect::construct(&class, &args) {
             return v;
         }
     }
-    let err = js_sys::Error::new(&message);
+    let err = js_sys::Error::new(message);
     err.set_name("HalideError");
-    let _ = Reflect::set(&err, &"code".into(), &code);
+    let _ = Reflect::set(&err, &"code".into(), code);
     if let Some(cause) = cause {
         let _ = Reflect::set(&err, &"cause".into(), &cause);
     }

@@ -103,6 +103,7 @@ test("an abort carries Halide's text; outputs stay; the next run works", () => {
   assert.ok(b.outputs[0].data.every((v) => v === -5));
   assert.equal(seen.length, 1);
   assert.match(seen[0], /Requirement Failed/);
+  assert.throws(() => p.run(b.args), (e) => e.halideCode === -27, "Halide's code is read back from the text");
   for (let i = 0; i < 3; i++) {
     const g = prepare(good);
     p.run(g.args);
@@ -116,6 +117,7 @@ test('print receives what the pipeline prints; env is the only environment', () 
   const p = Pipeline.loadSync(wasmBytes(c.module), { print: (t) => printed.push(t), env: { HL_DEBUG: '0' } });
   assert.throws(() => p.run(prepare(c).args));
   assert.deepEqual(printed, ['Error: Input buffer input is accessed at 12, which is beyond the max (7) in dimension 0\n']);
+  assert.throws(() => p.run(prepare(c).args), (e) => e.code === 'abort' && e.halideCode === -4);
 });
 
 test('bad modules and options are clear errors', () => {
