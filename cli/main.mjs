@@ -254,9 +254,13 @@ function buffersOf(p) {
  * extent, stride, min or dimensions — the image (or its layout) does not
  * fit — rather than that the computation failed.
  */
+// halide_error_code_t: access out of bounds, constraint violated, bad dimensions.
+const FIT_CODES = new Set([-4, -8, -43]);
+
 function isFitError(e) {
   if (!(e instanceof HalideError) || !(e.code === 'abort' || typeof e.code === 'number')) return false;
-  return /Constraint violated|is accessed at -?\d+, which is (beyond the max|before the min)|requires a buffer of exactly|buffer \S+ (has|with) .*(extent|stride|dimension)/i.test(e.message);
+  if (FIT_CODES.has(e.halideCode)) return true;
+  return /buffer \S+ (has|with) .*(extent|stride|dimension)/i.test(e.message);
 }
 
 /** A pipeline error's message without the pipeline's name in front. */
