@@ -9,11 +9,11 @@ use crate::core::types::{ArrayKind, ElemKind};
 use js_sys::{Array, ArrayBuffer, BigInt, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-/// `obj[key]`. Keys are interned: property names recur on every run, and
-/// making a fresh JavaScript string for each look-up would dominate the
-/// cost of running a small pipeline.
+/// `obj[key]`, `undefined` when reading it throws. For look-ups at load
+/// time and in callbacks; a run's hot path uses [`get_fixed`] and the
+/// pipeline's prepared argument names.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(wasm_bindgen::intern(key))).unwrap_or(JsValue::UNDEFINED)
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 thread_local! {

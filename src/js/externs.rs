@@ -13,7 +13,7 @@ use crate::core::layout::{BufferHeader, Dim, BUFFER_T_SIZE, DIMENSION_T_SIZE};
 use crate::core::memory::GuestMemory;
 use crate::core::scalar::{self, Scalar};
 use crate::core::types::ElemKind;
-use crate::js::convert::{get, scalar_to_js, typed_view};
+use crate::js::convert::{get_fixed, scalar_to_js, typed_view};
 use crate::js::guest::Guest;
 use crate::js::imports::describe;
 use crate::js::options::{Extern, ExternArg};
@@ -103,7 +103,7 @@ fn read_dims(guest: &Guest, h: &BufferHeader) -> Result<Vec<Dim>, GuestError> {
 fn write_back(guest: &Guest, name: &str, h: &Handed) -> Result<(), Error> {
     let mut dims = read_dims(guest, &h.header)?;
     for (key, is_min) in [("mins", true), ("shape", false)] {
-        let arr = get(&h.object, key);
+        let arr = get_fixed(&h.object, key);
         for (i, d) in dims.iter_mut().enumerate() {
             let v = Reflect::get_u32(&arr, i as u32)
                 .ok()

@@ -17,6 +17,7 @@
 
 use crate::core::error::{Error, GuestError};
 use crate::core::memory::GuestMemory;
+use crate::js::convert::get;
 use crate::js::guest::{Guest, TRACE_FD, TRACE_PATH};
 use crate::js::options::Extern;
 use crate::js::{externs, trace};
@@ -65,12 +66,7 @@ pub fn required(module: &WebAssembly::Module) -> Vec<(String, String, String)> {
     WebAssembly::Module::imports(module)
         .iter()
         .map(|d| {
-            let s = |k: &str| {
-                Reflect::get(&d, &JsValue::from_str(k))
-                    .ok()
-                    .and_then(|v| v.as_string())
-                    .unwrap_or_default()
-            };
+            let s = |k: &str| get(&d, k).as_string().unwrap_or_default();
             (s("module"), s("name"), s("kind"))
         })
         .collect()
@@ -147,8 +143,7 @@ impl Imports {
         let own = wasm_bindgen::exports();
         for (_, name, _) in needed {
             let f: JsValue = if let Some(export) = libm_exports::export_for(name) {
-                let f =
-                    Reflect::get(&own, &JsValue::from_str(export)).unwrap_or(JsValue::UNDEFINED);
+                let f = get(&own, export);
                 if !f.is_function() {
                     return Err(Error::BadModule(format!(
                         "internal: the executor lacks its export {export}"

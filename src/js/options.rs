@@ -3,8 +3,9 @@
 use crate::core::error::{Error, Result};
 use crate::core::metadata::{ArgKind, Argument};
 use crate::core::types::ElemKind;
+use crate::js::convert::get;
 use crate::js::guest::MAX_WASM32_BYTES;
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Object};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What the guest's imports may reach on the host: the caller's callbacks and
@@ -49,10 +50,6 @@ pub struct Options {
     /// (Halide's JIT flavour), as the C++ executor is handed it.
     pub arguments: Option<Vec<Argument>>,
     pub hooks: Hooks,
-}
-
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn bad(option: &str, msg: &str) -> Error {
