@@ -3,9 +3,8 @@
 thread, and (when it works) with Halide's own wasm JIT executor (target
 wasm-32-wasmrt[-wasm_simd128]), for bench/run.mjs.
 
-The algorithms and schedules are the ones scripts/gen_fixtures.py compiles
-to fixtures/bench_*.wasm (copied here: that script builds everything when
-imported). Usage:
+The algorithms and schedules come from scripts/bench_pipelines.py, which
+scripts/gen_fixtures.py compiles to fixtures/bench_*.wasm. Usage:
 
     HL_NUM_THREADS=1 python3 bench/native.py '{"blur": [1920, 1080], ...}'
 
@@ -37,67 +36,10 @@ SIZES = {
     "wasm_jit": True,
 }
 
-x, y, c = hl.Var("x"), hl.Var("y"), hl.Var("c")
-
-
-def param(t, name, default=None, lo=None, hi=None):
-    p = hl.Param(t, name)
-    if default is not None:
-        p.parameter().set_default_value(hl.cast(t, default))
-    if lo is not None:
-        p.set_range(hl.cast(t, lo), hl.cast(t, hi))
-    return p
-
-
-# ---- the algorithms of scripts/gen_fixtures.py (demo_and_bench) -----------
-def blur_u16():
-    inp = hl.ImageParam(hl.UInt(16), 2, "input")
-    e = hl.BoundaryConditions.repeat_edge(inp)
-    bx, by = hl.Func("bench_bx"), hl.Func("bench_blur_u16")
-    bx[x, y] = hl.u32(e[x - 1, y]) + e[x, y] + e[x + 1, y]
-    by[x, y] = hl.u16((bx[x, y - 1] + bx[x, y] + bx[x, y + 1]) / 9)
-    xo, yo, xi, yi = hl.Var("xo"), hl.Var("yo"), hl.Var("xi"), hl.Var("yi")
-    by.tile(x, y, xo, yo, xi, yi, 64, 32).vectorize(xi, 8)
-    bx.compute_at(by, xo).vectorize(x, 8)
-    return by, inp, [], True
-
-
-def brighten_rgb():
-    inp = hl.ImageParam(hl.UInt(8), 3, "input")
-    gain = param(hl.Float(32), "gain", 1.0, 0.0, 4.0)
-    f = hl.Func("bench_brighten_rgb")
-    f[x, y, c] = hl.u8_sat(hl.f32(inp[x, y, c]) * gain)
-    f.vectorize(x, 16, hl.TailStrategy.GuardWithIf)
-    return f, inp, [(gain, 1.3)], True
-
-
-def libm_f32():
-    inp = hl.ImageParam(hl.Float(32), 1, "input")
-    f = hl.Func("bench_libm_f32")
-    v = inp[x]
-    f[x] = hl.sin(v) + hl.cos(v * hl.f32(1.3)) + hl.atan2(v, 1.5) + hl.exp(v * 0.5)
-    return f, inp, [], False
-
-
-def multistage():
-    inp = hl.ImageParam(hl.Float(32), 2, "input")
-    prev = hl.BoundaryConditions.repeat_edge(inp)
-    for i in range(10):
-        s = hl.Func(f"stage{i}")
-        s[x, y] = (prev[x - 1, y] + prev[x, y] * 2 + prev[x + 1, y - 1]) * 0.25 + hl.f32(0.01 * i)
-        s.compute_root()
-        prev = s
-    out = hl.Func("bench_multistage")
-    out[x, y] = prev[x, y]
-    return out, inp, [], False
-
-
-def tiny():
-    inp = hl.ImageParam(hl.Int(32), 2, "input")
-    k = param(hl.Int(32), "k", 1)
-    f = hl.Func("bench_tiny")
-    f[x, y] = inp[x, y] + k
-    return f, inp, [(k, 3)], False
+# The same algorithms and schedules that scripts/gen_fixtures.py compiles to
+# fixtures/bench_*.wasm, from their one definition.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from bench_pipelines import blur_u16, brighten_rgb, libm_f32, multistage, tiny  # noqa: E402
 
 
 def median_ms(fn, runs):

@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 
+import bench_pipelines
 import halide as hl
 import numpy as np
 
@@ -615,54 +616,21 @@ def demo_and_bench(rng):
 
     demo("demo_invert", invert, [(mix, None), (invert_alpha, "bool")], [0.75, True])
 
-    # Benchmarks' pipelines, each with a small correctness case.
-    inp = hl.ImageParam(hl.UInt(16), 2, "input")
-    e = hl.BoundaryConditions.repeat_edge(inp)
-    bx, by = hl.Func("bench_bx"), hl.Func("bench_blur_u16")
-    bx[x, y] = hl.u32(e[x - 1, y]) + e[x, y] + e[x + 1, y]
-    by[x, y] = hl.u16((bx[x, y - 1] + bx[x, y] + bx[x, y + 1]) / 9)
-    xo, yo, xi, yi = hl.Var("xo"), hl.Var("yo"), hl.Var("xi"), hl.Var("yi")
-    by.tile(x, y, xo, yo, xi, yi, 64, 32).vectorize(xi, 8)
-    bx.compute_at(by, xo).vectorize(x, 8)
-    p = build("bench_blur_u16", by, [inp], purpose="bench", simd=True)
-    case("bench_blur_u16", "bench_blur_u16", p, [(inp, Buf("uint16", [70, 40], data=rand("uint16", 70 * 40, rng)))], [],
-         [("bench_blur_u16", Buf("uint16", [70, 40]))])
-    inp = hl.ImageParam(hl.UInt(8), 3, "input")
-    gain = param("float32", "gain", 1.0, 0.0, 4.0)
-    f = hl.Func("bench_brighten_rgb")
-    f[x, y, c] = hl.u8_sat(hl.f32(inp[x, y, c]) * gain)
-    f.vectorize(x, 16, hl.TailStrategy.GuardWithIf)
-    p = build("bench_brighten_rgb", f, [inp, gain], purpose="bench", simd=True)
-    case("bench_brighten_rgb", "bench_brighten_rgb", p, [(inp, Buf("uint8", [W, H, 3], data=rand("uint8", W * H * 3, rng)))], [(gain, "float32", 1.3)],
-         [("bench_brighten_rgb", Buf("uint8", [W, H, 3]))])
-    inp = hl.ImageParam(hl.Float(32), 1, "input")
-    f = hl.Func("bench_libm_f32")
-    v = inp[x]
-    f[x] = hl.sin(v) + hl.cos(v * hl.f32(1.3)) + hl.atan2(v, 1.5) + hl.exp(v * 0.5)
-    p = build("bench_libm_f32", f, [inp], purpose="bench")
-    case("bench_libm_f32", "bench_libm_f32", p, [(inp, Buf("float32", [300], data=rand("float32", 300, rng, -3, 3)))], [],
-         [("bench_libm_f32", Buf("float32", [300]))], tolerance=2e-5)
-    inp = hl.ImageParam(hl.Float(32), 2, "input")
-    prev = hl.BoundaryConditions.repeat_edge(inp)
-    stages = []
-    for i in range(10):
-        s = hl.Func(f"stage{i}")
-        s[x, y] = (prev[x - 1, y] + prev[x, y] * 2 + prev[x + 1, y - 1]) * 0.25 + hl.f32(0.01 * i)
-        s.compute_root()
-        stages.append(s)
-        prev = s
-    out = hl.Func("bench_multistage")
-    out[x, y] = prev[x, y]
-    p = build("bench_multistage", out, [inp], purpose="bench")
-    case("bench_multistage", "bench_multistage", p, [(inp, Buf("float32", [W, H], data=rand("float32", W * H, rng)))], [],
-         [("bench_multistage", Buf("float32", [W, H]))], tolerance=1e-6)
-    inp = hl.ImageParam(hl.Int(32), 2, "input")
-    k = param("int32", "k", 1)
-    f = hl.Func("bench_tiny")
-    f[x, y] = inp[x, y] + k
-    p = build("bench_tiny", f, [inp, k], purpose="bench")
-    case("bench_tiny", "bench_tiny", p, [(inp, Buf("int32", [4, 4], data=np.arange(16, dtype=np.int32)))], [(k, "int32", 3)],
-         [("bench_tiny", Buf("int32", [4, 4]))])
+    # Benchmarks' pipelines (scripts/bench_pipelines.py, which bench/native.py
+    # times too), each with a small correctness case; every output has its
+    # input's type and shape.
+    def bench_case(make, type, shape, data, scalar_type=None, tolerance=0):
+        f, inp, scalars, simd = make()
+        name = f.name()
+        p = build(name, f, [inp] + [s for s, _ in scalars], purpose="bench", simd=simd)
+        case(name, name, p, [(inp, Buf(type, shape, data=data))], [(s, scalar_type, v) for s, v in scalars],
+             [(name, Buf(type, shape))], tolerance=tolerance)
+
+    bench_case(bench_pipelines.blur_u16, "uint16", [70, 40], rand("uint16", 70 * 40, rng))
+    bench_case(bench_pipelines.brighten_rgb, "uint8", [W, H, 3], rand("uint8", W * H * 3, rng), "float32")
+    bench_case(bench_pipelines.libm_f32, "float32", [300], rand("float32", 300, rng, -3, 3), tolerance=2e-5)
+    bench_case(bench_pipelines.multistage, "float32", [W, H], rand("float32", W * H, rng), tolerance=1e-6)
+    bench_case(bench_pipelines.tiny, "int32", [4, 4], np.arange(16, dtype=np.int32), "int32")
 
 
 if __name__ == "__main__":
