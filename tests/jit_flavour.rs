@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{arg, set};
+use common::{jit_options, set};
 
 use halide_wasm_executor::Pipeline;
 use js_sys::{Array, Float32Array, Function, Object, Reflect, Uint8Array};
@@ -73,14 +73,14 @@ struct Seen {
 }
 
 fn options() -> (Object, Seen) {
-    let o = Object::new();
-    set(&o, "entry", &"scale".into());
-    let args = Array::new();
-    args.push(&arg("__user_context", "scalar", "handle", 0));
-    args.push(&arg("input", "input", "float32", 1));
-    args.push(&arg("k", "scalar", "float32", 0));
-    args.push(&arg("output", "output", "float32", 1));
-    set(&o, "arguments", &args);
+    let o = jit_options(
+        "scale",
+        &[
+            ("input", "input", "float32", 1),
+            ("k", "scalar", "float32", 0),
+            ("output", "output", "float32", 1),
+        ],
+    );
     let printed = Rc::new(RefCell::new(Vec::new()));
     let errors = Rc::new(RefCell::new(Vec::new()));
     let traced = Rc::new(RefCell::new(Vec::new()));

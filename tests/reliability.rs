@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{arg, set};
+use common::{jit_options, set};
 
 use halide_wasm_executor::Pipeline;
 use js_sys::{Array, Int32Array, Object, Reflect, Uint8Array};
@@ -47,13 +47,10 @@ const MISBEHAVE_WAT: &str = r#"
 "#;
 
 async fn load(max_memory: Option<f64>) -> Pipeline {
-    let o = Object::new();
-    set(&o, "entry", &"misbehave".into());
-    let args = Array::new();
-    args.push(&arg("__user_context", "scalar", "handle", 0));
-    args.push(&arg("how", "scalar", "int32", 0));
-    args.push(&arg("out", "output", "int32", 1));
-    set(&o, "arguments", &args);
+    let o = jit_options(
+        "misbehave",
+        &[("how", "scalar", "int32", 0), ("out", "output", "int32", 1)],
+    );
     if let Some(m) = max_memory {
         set(&o, "maxMemoryBytes", &m.into());
     }

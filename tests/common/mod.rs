@@ -19,3 +19,18 @@ pub fn arg(name: &str, kind: &str, ty: &str, dims: u32) -> JsValue {
     set(&o, "dimensions", &dims.into());
     o.into()
 }
+
+/// Load options for a JIT-flavour module: `entry`, and `arguments` with the
+/// `__user_context` the executor passes first, then `args` as
+/// `(name, kind, type, dimensions)`.
+pub fn jit_options(entry: &str, args: &[(&str, &str, &str, u32)]) -> Object {
+    let o = Object::new();
+    set(&o, "entry", &entry.into());
+    let list = js_sys::Array::new();
+    list.push(&arg("__user_context", "scalar", "handle", 0));
+    for (name, kind, ty, dims) in args {
+        list.push(&arg(name, kind, ty, *dims));
+    }
+    set(&o, "arguments", &list);
+    o
+}
