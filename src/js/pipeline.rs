@@ -36,8 +36,8 @@ struct Live {
     guest: Rc<Guest>,
     argv: Function,
     _imports: Imports,
-    /// `allocBuffer` blocks: (block, host, data bytes).
-    owned: Vec<(u32, u32, u32)>,
+    /// `allocBuffer` blocks: (guest pointer, data bytes).
+    owned: Vec<(u32, u32)>,
 }
 
 /// A Halide pipeline loaded from a `.wasm` module, ready to run.
@@ -355,21 +355,22 @@ impl Pipeline {
 
     fn run_inner(&self, args: &JsValue) -> Result<(), Failure> {
         self.check_usable()?;
-        let slots = {
-            let live = self.live.borrow();
-            let regions: Vec<(u32, u32)> = live
-                .as_ref()
-                .map(|l| l.owned.iter().map(|(_, h, n)| (*h, *n)).collect())
-                .unwrap_or_default();
-            let guest = live
-                .as_ref()
-                .filter(|_| !regions.is_empty())
-                .map(|l| call::GuestBuffers {
-                    memory: l.guest.mem().buffer().into(),
-                    regions: &regions,
-                });
-            call::plan(&self.loaded.meta, &self.names_js, args, guest)?
-        };
+        // The allocBuffer regions are copied out first: reading the
+        // caller's arguments can run their getters, which may call back into
+        // this pipeline, so no borrow of `live` is held across it.
+        let zero_copy: Option<(JsValue, Vec<(u32, u32)>)> = self
+            .live
+            .borrow()
+            .as_ref()
+            .filter(|l| !l.owned.is_empty())
+            .map(|l| (l.guest.mem().buffer().into(), l.owned.clone()));
+        let guest = zero_copy
+            .as_ref()
+            .map(|(memory, regions)| call::GuestBuffers {
+                memory: memory.clone(),
+                regions,
+            });
+        let slots = call::plan(&self.loaded.meta, &self.names_js, args, guest)?;
         self.ensure_live()?;
         let (guest, argv) = {
             let live = self.live.borrow();
@@ -411,14 +412,11 @@ impl Pipeline {
         let mut live = self.live.borrow_mut();
         let live = live.as_mut().expect("ensure_live made an instance");
         let bytes = s.span_bytes();
-        let block = live
-            .guest
-            .alloc(bytes.max(1) + crate::core::layout::DATA_ALIGN as u64)?;
-        // Element-aligned (32 bytes) data inside the block.
-        let host =
-            block.div_ceil(crate::core::layout::DATA_ALIGN) * crate::core::layout::DATA_ALIGN;
+        // The guest heap hands out 32-byte aligned blocks: aligned for
+        // every element type.
+        let host = live.guest.alloc(bytes.max(1))?;
         live.guest.mem().fill(host, 0, bytes as u32)?;
-        live.owned.push((block, host, bytes as u32));
+        live.owned.push((host, bytes as u32));
         let o = Object::new();
         let set = |k: &str, v: &JsValue| {
             let _ = Reflect::set(&o, &JsValue::from_str(k), v);
@@ -464,14 +462,14 @@ impl Pipeline {
         let Some(live) = live.as_mut() else {
             return Err(Error::bad_input("freeBuffer: the buffer is no longer live"));
         };
-        let at = offset.and_then(|off| live.owned.iter().position(|(_, h, _)| *h as f64 == off));
+        let at = offset.and_then(|off| live.owned.iter().position(|(h, _)| *h as f64 == off));
         let Some(i) = at else {
             return Err(Error::bad_input(
                 "freeBuffer: not a live buffer from this pipeline's allocBuffer",
             ));
         };
-        let (block, _, _) = live.owned.swap_remove(i);
-        live.guest.free(block)?;
+        let (host, _) = live.owned.swap_remove(i);
+        live.guest.free(host)?;
         Ok(())
     }
 

@@ -196,6 +196,26 @@ test('zero-copy buffers from allocBuffer', () => {
   rejects(() => p.allocBuffer('int33', [2]), 'bad-argument', /unknown type 'int33'/);
 });
 
+test("an argument's getter may call back into the same pipeline", () => {
+  const c = caseNamed('bench_tiny');
+  const p = load(c.module);
+  const { args, outputs } = prepare(c);
+  let made;
+  const tricky = { ...args };
+  Object.defineProperty(tricky, 'k', {
+    enumerable: true,
+    get() {
+      made = p.allocBuffer('int32', [2]);
+      return args.k;
+    },
+  });
+  p.run(tricky);
+  assert.equal(compare('int32', outputs[0].data, outputs[0].expected), null);
+  assert.equal(p.stats().liveAllocations, 1);
+  p.freeBuffer(made);
+  p.run(args);
+});
+
 test('allocBuffer views stay right when the memory grows', () => {
   const p = load('big_memory');
   const b = p.allocBuffer('float32', [4096]);
