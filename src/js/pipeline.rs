@@ -341,20 +341,22 @@ impl Pipeline {
         Ok(())
     }
 
-    fn check_usable(&self) -> Result<()> {
+    /// Fails when disposed, or when `op` is called from a callback of this
+    /// pipeline's own run.
+    fn check_usable(&self, op: &str) -> Result<()> {
         if self.disposed.get() {
             return Err(Error::Disposed);
         }
         if self.running.get() {
-            return Err(Error::Callback(
-                "run() was called from inside a callback of the same pipeline's run".into(),
-            ));
+            return Err(Error::Callback(format!(
+                "{op}() was called from inside a callback of the same pipeline's run"
+            )));
         }
         Ok(())
     }
 
     fn run_inner(&self, args: &JsValue) -> Result<(), Failure> {
-        self.check_usable()?;
+        self.check_usable("run")?;
         // The allocBuffer regions are copied out first: reading the
         // caller's arguments can run their getters, which may call back into
         // this pipeline, so no borrow of `live` is held across it.
@@ -390,7 +392,7 @@ impl Pipeline {
     }
 
     fn alloc_buffer_inner(&self, ty: &str, shape: &JsValue, strides: &JsValue) -> Result<Object> {
-        self.check_usable()?;
+        self.check_usable("allocBuffer")?;
         let elem = crate::core::types::ElemKind::from_name(ty)
             .ok_or_else(|| Error::bad_input(format!("allocBuffer: unknown type '{ty}'")))?;
         let (shape_v, strides_v) = (
@@ -455,7 +457,7 @@ impl Pipeline {
     }
 
     fn free_buffer_inner(&self, buffer: &JsValue) -> Result<()> {
-        self.check_usable()?;
+        self.check_usable("freeBuffer")?;
         let data = get(buffer, "data");
         let offset = get(&data, "byteOffset").as_f64();
         let mut live = self.live.borrow_mut();
