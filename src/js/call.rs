@@ -11,9 +11,8 @@ use crate::core::memory::GuestMemory;
 use crate::core::metadata::{ArgKind, Metadata};
 use crate::core::scalar;
 use crate::core::types::ElemKind;
-use crate::js::convert::{self, JsBuffer};
+use crate::js::convert::{self, describe, JsBuffer};
 use crate::js::guest::Guest;
-use crate::js::imports::describe;
 use js_sys::{Function, Object, Reflect, WebAssembly};
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -75,6 +75,14 @@ pub fn scalar_to_js(s: Scalar) -> JsValue {
     }
 }
 
+/// A short description of a thrown JavaScript value.
+pub fn describe(e: &JsValue) -> String {
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        return String::from(err.message());
+    }
+    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+}
+
 /// What a value is, for error messages.
 pub fn type_name(v: &JsValue) -> String {
     if v.is_undefined() {

@@ -13,9 +13,9 @@ use crate::core::layout::{BufferHeader, Dim, BUFFER_T_SIZE, DIMENSION_T_SIZE};
 use crate::core::memory::GuestMemory;
 use crate::core::scalar::{self, Scalar};
 use crate::core::types::ElemKind;
-use crate::js::convert::{get_fixed, scalar_to_js, typed_view};
+use crate::js::convert::{describe, get_fixed, scalar_to_js, typed_view};
 use crate::js::guest::Guest;
-use crate::js::imports::describe;
+
 use crate::js::options::{Extern, ExternArg};
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::JsValue;

@@ -17,7 +17,7 @@
 
 use crate::core::error::{Error, GuestError};
 use crate::core::memory::GuestMemory;
-use crate::js::convert::get;
+use crate::js::convert::{describe, get};
 use crate::js::guest::{Guest, TRACE_FD, TRACE_PATH};
 use crate::js::options::Extern;
 use crate::js::{externs, trace};
@@ -26,7 +26,6 @@ use js_sys::{Array, Object, Reflect, WebAssembly};
 use std::any::Any;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 /// The import object and the closures it refers to.
 pub struct Imports {
@@ -226,14 +225,6 @@ fn print(guest: &Guest, fd: i32, text: &str) {
             }
         }
     }
-}
-
-/// A short description of a thrown JavaScript value.
-pub fn describe(e: &JsValue) -> String {
-    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
-        return String::from(err.message());
-    }
-    e.as_string().unwrap_or_else(|| format!("{e:?}"))
 }
 
 fn host_function(name: &str, g: Rc<Guest>) -> (JsValue, Box<dyn Any>) {

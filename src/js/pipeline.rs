@@ -9,10 +9,10 @@
 use crate::core::error::{Error, Result};
 use crate::core::metadata::{self, Metadata};
 use crate::js::call::{self, CallStyle, Failure, USER_CONTEXT};
-use crate::js::convert::{self, get};
+use crate::js::convert::{self, describe, get};
 use crate::js::errors;
 use crate::js::guest::Guest;
-use crate::js::imports::{self, describe, Imports};
+use crate::js::imports::{self, Imports};
 use crate::js::options::{Hooks, Options};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, WebAssembly};
 use std::cell::{Cell, RefCell};

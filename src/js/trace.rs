@@ -12,9 +12,9 @@ use crate::core::memory::GuestMemory;
 use crate::core::scalar;
 use crate::core::trace::{self, TraceEvent};
 use crate::core::types::HalideType;
-use crate::js::convert::scalar_to_js;
+use crate::js::convert::{describe, scalar_to_js};
 use crate::js::guest::Guest;
-use crate::js::imports::describe;
+
 use js_sys::{Array, Int32Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
