@@ -9,7 +9,7 @@
 //
 // Usage: node scripts/setup.mjs [--browser] [--build] [--force-build]
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -90,11 +90,23 @@ export function build({ force = false } = {}) {
     const stamp = join(root, dir, 'halide_wasm_executor_bg.wasm');
     if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= sources) continue;
     log(`building ${dir} (wasm-pack --target ${target})`);
+    // wasm-bindgen adds JS snippets but never removes old ones.
+    rmSync(join(root, dir, 'snippets'), { recursive: true, force: true });
     run('wasm-pack', ['build', '--release', '--target', target, '--out-dir', dir, '--no-pack', '--weak-refs']);
   }
   // wasm-pack writes a `*` .gitignore into its output, which npm pack would
   // honour, leaving the package without its wasm: the build is ours to ship.
-  for (const dir of ['pkg/node', 'pkg/web']) rmSync(join(root, dir, '.gitignore'), { force: true });
+  // wasm-bindgen also copies our package.json's dependencies into a
+  // package.json there (it does so for crates with JS snippets); the root
+  // package.json is the only one that means anything.
+  for (const dir of ['pkg/node', 'pkg/web']) {
+    rmSync(join(root, dir, '.gitignore'), { force: true });
+    rmSync(join(root, dir, 'package.json'), { force: true });
+  }
+  // The executor's JavaScript half is an ES module (src/js/marshal.js),
+  // which the CommonJS Node build require()s (Node >= 20.19): say so, or
+  // the root package.json's "type": "commonjs" would apply to it.
+  writeFileSync(join(root, 'pkg/node/snippets/package.json'), '{ "type": "module" }\n');
 }
 
 export function setup({ browser = false, doBuild = false, forceBuild = false } = {}) {

@@ -95,24 +95,62 @@ impl BufferHeader {
     }
 }
 
-/// Where the parts of one buffer go inside its guest allocation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BlockLayout {
-    pub dims_offset: u32,
-    pub data_offset: u32,
+/// Where one run puts everything in the guest, in a single allocation:
+/// the `void *args[]` table, the scalar values it points at, every buffer's
+/// `halide_buffer_t` and dimensions (together the *stage*, written in one
+/// copy), then each copied buffer's data, 32-byte aligned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunLayout {
+    /// Offset of scalar `i`'s 8-byte slot.
+    pub scalars: u32,
+    /// Per argument: offset of its `halide_buffer_t` (buffers only).
+    pub headers: Vec<Option<u32>>,
+    /// Per argument: offset of its data (buffers copied through the guest).
+    pub data: Vec<Option<u32>>,
+    /// Bytes of the table, scalars and headers.
+    pub stage_len: u32,
+    /// Bytes of the whole block.
     pub total: u32,
 }
 
-impl BlockLayout {
-    pub fn new(dimensions: usize, data_bytes: u64) -> Option<BlockLayout> {
-        let dims_offset = BUFFER_T_SIZE as u64;
-        let header = dims_offset + DIMENSION_T_SIZE as u64 * dimensions as u64;
-        let data_offset = header.div_ceil(DATA_ALIGN as u64) * DATA_ALIGN as u64;
-        let total = data_offset + data_bytes;
-        Some(BlockLayout {
-            dims_offset: dims_offset as u32,
-            data_offset: u32::try_from(data_offset).ok()?,
-            total: u32::try_from(total).ok()?,
+impl RunLayout {
+    /// `args[i]` is `None` for a scalar, else `(dimensions, data bytes)`
+    /// of a buffer, with `None` bytes when its data is not copied (it
+    /// already lives in the guest). `None` when it exceeds 4 GiB.
+    pub fn new(args: &[Option<(usize, Option<u64>)>]) -> Option<RunLayout> {
+        let n = args.len() as u64;
+        let scalars = (4 * n).next_multiple_of(8);
+        let mut at = scalars + 8 * n;
+        let mut headers = Vec::with_capacity(args.len());
+        for a in args {
+            headers.push(match a {
+                Some((dims, _)) => {
+                    let h = at;
+                    at += BUFFER_T_SIZE as u64 + DIMENSION_T_SIZE as u64 * *dims as u64;
+                    Some(u32::try_from(h).ok()?)
+                }
+                None => None,
+            });
+        }
+        let stage_len = at;
+        at = at.next_multiple_of(DATA_ALIGN as u64);
+        let mut data = Vec::with_capacity(args.len());
+        for a in args {
+            data.push(match a {
+                Some((_, Some(bytes))) => {
+                    let d = at;
+                    at = (at + bytes).next_multiple_of(DATA_ALIGN as u64);
+                    Some(u32::try_from(d).ok()?)
+                }
+                _ => None,
+            });
+        }
+        Some(RunLayout {
+            scalars: scalars as u32,
+            headers,
+            data,
+            stage_len: u32::try_from(stage_len).ok()?,
+            total: u32::try_from(at.max(1)).ok()?,
         })
     }
 }
@@ -280,13 +318,21 @@ mod tests {
     }
 
     #[test]
-    fn block_layout_aligns_data() {
-        let l = BlockLayout::new(3, 100).unwrap();
-        assert_eq!(l.dims_offset, 40);
-        assert_eq!(l.data_offset, 96);
-        assert_eq!(l.total, 196);
-        assert_eq!(BlockLayout::new(0, 1).unwrap().data_offset, 64);
-        assert!(BlockLayout::new(1, u32::MAX as u64).is_none());
+    fn run_layout_packs_one_block() {
+        // input (3 dims, 100 bytes), a scalar, an output already in the guest.
+        let l = RunLayout::new(&[Some((3, Some(100))), None, Some((2, None))]).unwrap();
+        assert_eq!(l.scalars, 16); // 3 pointers, 8-aligned
+        assert_eq!(l.headers, vec![Some(40), None, Some(128)]);
+        assert_eq!(l.stage_len, 128 + 40 + 32);
+        assert_eq!(l.data, vec![Some(224), None, None]);
+        assert_eq!(l.total, 224 + 128);
+        // Every data region is 32-aligned and they do not overlap.
+        let l = RunLayout::new(&[Some((1, Some(1))), Some((1, Some(33))), None]).unwrap();
+        let d: Vec<u32> = l.data.iter().flatten().copied().collect();
+        assert!(d.iter().all(|o| o % 32 == 0));
+        assert!(d[0] < d[1] && d[1] + 33 <= l.total);
+        assert!(RunLayout::new(&[Some((1, Some(u32::MAX as u64)))]).is_none());
+        assert_eq!(RunLayout::new(&[]).unwrap().total, 1);
     }
 
     #[test]

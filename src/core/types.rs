@@ -77,6 +77,22 @@ pub enum ArrayKind {
 }
 
 impl ArrayKind {
+    /// Every kind, in declaration order (`marshal.js` numbers them so).
+    pub const ALL: [ArrayKind; 12] = [
+        ArrayKind::Int8,
+        ArrayKind::Uint8,
+        ArrayKind::Uint8Clamped,
+        ArrayKind::Int16,
+        ArrayKind::Uint16,
+        ArrayKind::Float16,
+        ArrayKind::Int32,
+        ArrayKind::Uint32,
+        ArrayKind::Float32,
+        ArrayKind::Float64,
+        ArrayKind::BigInt64,
+        ArrayKind::BigUint64,
+    ];
+
     /// The constructor name, as `Object.prototype.toString` would report it.
     pub fn constructor_name(self) -> &'static str {
         match self {
@@ -255,6 +271,21 @@ impl fmt::Display for HalideType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn array_kinds_are_numbered_as_marshal_js_numbers_them() {
+        let js = include_str!("../js/marshal.js");
+        let list = &js[js.find("new Map(").unwrap()..js.find(".map((name, i)").unwrap()];
+        let names: Vec<&str> = list.split('\'').skip(1).step_by(2).collect();
+        let ours: Vec<&str> = ArrayKind::ALL
+            .iter()
+            .map(|k| k.constructor_name())
+            .collect();
+        assert_eq!(names, ours);
+        for (i, k) in ArrayKind::ALL.iter().enumerate() {
+            assert_eq!(ArrayKind::from_constructor_name(names[i]), Some(*k));
+        }
+    }
 
     #[test]
     fn names_round_trip() {

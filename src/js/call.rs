@@ -6,14 +6,14 @@
 //! outputs are copied back only when the pipeline succeeded.
 
 use crate::core::error::{Error, Result};
-use crate::core::layout::{BlockLayout, BufferHeader, BUFFER_T_SIZE};
-use crate::core::memory::GuestMemory;
+use crate::core::layout::{BufferHeader, BufferShape, RunLayout, BUFFER_T_SIZE, DIMENSION_T_SIZE};
 use crate::core::metadata::{ArgKind, Metadata};
 use crate::core::scalar;
 use crate::core::types::ElemKind;
-use crate::js::convert::{self, describe, JsBuffer};
+use crate::js::convert::{self, describe};
 use crate::js::guest::Guest;
-use js_sys::{Function, Object, Reflect, WebAssembly};
+use crate::js::marshal::Marshal;
+use js_sys::{Array, Function, Object, Reflect, WebAssembly};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// One argument, checked and ready to be laid out.
@@ -22,8 +22,10 @@ pub enum Slot {
         bytes: [u8; 8],
         elem: ElemKind,
     },
+    /// A buffer; its data is the caller's typed array for this argument,
+    /// which the [`Marshal`] holds.
     Buffer {
-        buf: JsBuffer,
+        shape: BufferShape,
         output: bool,
         /// The data already lives in the guest here (`allocBuffer`): no copies.
         in_guest: Option<u32>,
@@ -53,13 +55,16 @@ pub struct GuestBuffers<'a> {
     pub regions: &'a [(u32, u32)],
 }
 
-/// Checks `args` (an object keyed by argument name) against the metadata.
+/// Checks `args` (an object keyed by argument name) against the metadata,
+/// property by property: the full reader, for what the batched one in
+/// [`crate::js::marshal`] leaves, and the one that words every error.
+/// Returns the slots and, by argument index, the caller's data arrays.
 pub fn plan(
     meta: &Metadata,
     names_js: &[JsValue],
     args: &JsValue,
     guest: Option<GuestBuffers>,
-) -> Result<Vec<Slot>> {
+) -> Result<(Vec<Slot>, Array)> {
     if !args.is_object() || args.is_null() {
         return Err(Error::bad_input(format!(
             "run() takes an object of arguments by name, got {}",
@@ -94,7 +99,8 @@ pub fn plan(
         }
     }
     let mut slots = Vec::with_capacity(meta.arguments.len());
-    for (a, key) in meta.arguments.iter().zip(names_js) {
+    let data = Array::new_with_length(meta.arguments.len() as u32);
+    for (i, (a, key)) in meta.arguments.iter().zip(names_js).enumerate() {
         if a.name == USER_CONTEXT {
             slots.push(Slot::UserContext);
             continue;
@@ -155,14 +161,15 @@ pub fn plan(
                 }
                 _ => None,
             };
+            data.set(i as u32, buf.bytes.into());
             slots.push(Slot::Buffer {
-                buf,
+                shape: buf.shape,
                 output: a.kind == ArgKind::Output,
                 in_guest,
             });
         }
     }
-    Ok(slots)
+    Ok((slots, data))
 }
 
 /// What went wrong in a call, and whether the instance can still be trusted.
@@ -183,116 +190,182 @@ impl From<Error> for Failure {
     }
 }
 
-/// Lays out `slots`, calls `argv_fn`, copies outputs back; frees every block
-/// it allocated, whatever happens.
+/// One run's arguments, checked and laid out. The pipeline keeps the last
+/// one: a run whose batched read-out is bit for bit the last run's reuses
+/// it (and its staged bytes, when the guest block lands where it did).
+pub struct Prepared {
+    slots: Vec<Slot>,
+    layout: RunLayout,
+    /// The guest block the stage was built for.
+    built_for: Option<u32>,
+    /// The argv table, scalars and headers, as written to the guest.
+    stage: Vec<u8>,
+    /// `[argument, guest address, bytes]` of the copies in and out.
+    ins: Vec<u32>,
+    outs: Vec<u32>,
+}
+
+impl Prepared {
+    /// Lays out `slots`; fails when they need more than `limit` bytes can
+    /// hold.
+    pub fn new(slots: Vec<Slot>, limit: u64) -> Result<Prepared> {
+        let shapes: Vec<_> = slots
+            .iter()
+            .map(|s| match s {
+                Slot::Buffer {
+                    shape, in_guest, ..
+                } => Some((
+                    shape.dims.len(),
+                    in_guest.is_none().then(|| shape.span_bytes()),
+                )),
+                _ => None,
+            })
+            .collect();
+        let layout = RunLayout::new(&shapes).ok_or_else(|| Error::OutOfMemory {
+            requested: shapes.iter().flatten().filter_map(|(_, b)| *b).sum::<u64>(),
+            limit,
+        })?;
+        Ok(Prepared {
+            slots,
+            layout,
+            built_for: None,
+            stage: Vec::new(),
+            ins: Vec::new(),
+            outs: Vec::new(),
+        })
+    }
+
+    /// Builds the stage for `block`; with `direct`, also the JIT flavour's
+    /// arguments as JavaScript values.
+    fn build(&mut self, block: u32, direct: Option<&Array>) {
+        let layout = &self.layout;
+        let stage = &mut self.stage;
+        stage.clear();
+        stage.resize(layout.stage_len as usize, 0);
+        let (ins, outs) = (&mut self.ins, &mut self.outs);
+        ins.clear();
+        outs.clear();
+        let push_direct = |v: &dyn Fn() -> JsValue| {
+            if let Some(d) = direct {
+                d.push(&v());
+            }
+        };
+        let mut put = |at: u32, bytes: &[u8]| {
+            stage[at as usize..at as usize + bytes.len()].copy_from_slice(bytes);
+        };
+        for (i, slot) in self.slots.iter().enumerate() {
+            let ptr = match slot {
+                Slot::UserContext => {
+                    // The AOT runtime passes it on to its handlers; null is safe.
+                    push_direct(&|| JsValue::from(-1));
+                    block + layout.scalars + 8 * i as u32
+                }
+                Slot::Scalar { bytes, elem } => {
+                    let at = layout.scalars + 8 * i as u32;
+                    put(at, bytes);
+                    push_direct(&|| wasm_value(*elem, *bytes));
+                    block + at
+                }
+                Slot::Buffer {
+                    shape: s,
+                    output,
+                    in_guest,
+                } => {
+                    let at = layout.headers[i].expect("a buffer has a header");
+                    let host = match (in_guest, layout.data[i]) {
+                        (Some(p), _) => *p,
+                        (None, Some(d)) => block + d,
+                        (None, None) => unreachable!("a copied buffer has a data region"),
+                    };
+                    let header = BufferHeader {
+                        device: 0,
+                        device_interface: 0,
+                        host,
+                        flags: 0,
+                        ty: s.elem.halide_type(),
+                        dimensions: s.dims.len() as i32,
+                        dim: block + at + BUFFER_T_SIZE,
+                    };
+                    put(at, &header.encode());
+                    for (j, d) in s.dims.iter().enumerate() {
+                        put(
+                            at + BUFFER_T_SIZE + DIMENSION_T_SIZE * j as u32,
+                            &d.encode(),
+                        );
+                    }
+                    if in_guest.is_none() {
+                        let bytes = s.span_bytes() as u32;
+                        // Inputs always go in; an output only when it has
+                        // gaps that the copy back must not overwrite with
+                        // guest bytes.
+                        if !*output || !s.is_dense() {
+                            ins.extend_from_slice(&[i as u32, host, bytes]);
+                        }
+                        if *output {
+                            outs.extend_from_slice(&[i as u32, host, bytes]);
+                        }
+                    }
+                    push_direct(&|| JsValue::from(block + at));
+                    block + at
+                }
+            };
+            put(4 * i as u32, &ptr.to_le_bytes());
+        }
+        self.built_for = direct.is_none().then_some(block);
+    }
+}
+
+/// Lays out a prepared run in one guest block, calls the entry point,
+/// copies the outputs back; frees the block and lets go of the caller's
+/// arrays, whatever happens.
 pub fn execute(
     guest: &Guest,
+    marshal: &Marshal,
     entry: &Function,
     style: CallStyle,
-    slots: &[Slot],
+    run: &mut Prepared,
 ) -> Result<(), Failure> {
-    let mut blocks = Vec::with_capacity(slots.len() + 1);
-    let r = execute_in(guest, entry, style, slots, &mut blocks);
-    for b in blocks {
-        let _ = guest.free(b);
+    let r = match guest.alloc(run.layout.total as u64) {
+        Err(e) => Err(e.into()),
+        Ok(block) => {
+            let r = execute_in(guest, marshal, entry, style, run, block);
+            let _ = guest.free(block);
+            r
+        }
+    };
+    if r.is_err() {
+        marshal.release();
     }
     r
 }
 
 fn execute_in(
     guest: &Guest,
+    marshal: &Marshal,
     entry: &Function,
     style: CallStyle,
-    slots: &[Slot],
-    blocks: &mut Vec<u32>,
+    run: &mut Prepared,
+    block: u32,
 ) -> Result<(), Failure> {
-    let n = slots.len() as u32;
-    let argv = guest.alloc(12 * n as u64 + 8)?;
-    blocks.push(argv);
-    let values = argv + 4 * n;
     let mem = guest.mem();
-    let mut table = Vec::with_capacity(12 * n as usize);
-    let mut scalar_bytes = vec![0u8; 8 * n as usize];
     // The JIT flavour's arguments as JavaScript values (argv needs none).
     let direct = (style == CallStyle::Direct).then(js_sys::Array::new);
-    let push_direct = |v: JsValue| {
-        if let Some(d) = &direct {
-            d.push(&v);
-        }
-    };
-    let mut buffers = Vec::new();
-    for (i, slot) in slots.iter().enumerate() {
-        let ptr = match slot {
-            Slot::UserContext => {
-                // The AOT runtime passes it on to its handlers; null is safe.
-                let at = values + 8 * i as u32;
-                push_direct(JsValue::from(-1));
-                at
-            }
-            Slot::Scalar { bytes, elem } => {
-                let at = values + 8 * i as u32;
-                scalar_bytes[8 * i..8 * i + 8].copy_from_slice(bytes);
-                push_direct(wasm_value(*elem, *bytes));
-                at
-            }
-            Slot::Buffer {
-                buf,
-                output,
-                in_guest,
-            } => {
-                let s = &buf.shape;
-                let data_bytes = if in_guest.is_some() {
-                    0
-                } else {
-                    s.span_bytes()
-                };
-                let layout = BlockLayout::new(s.dims.len(), data_bytes).ok_or_else(|| {
-                    Error::OutOfMemory {
-                        requested: s.span_bytes(),
-                        limit: mem.max_bytes(),
-                    }
-                })?;
-                let block = guest.alloc(layout.total as u64)?;
-                blocks.push(block);
-                let header = BufferHeader {
-                    device: 0,
-                    device_interface: 0,
-                    host: in_guest.unwrap_or(block + layout.data_offset),
-                    flags: 0,
-                    ty: s.elem.halide_type(),
-                    dimensions: s.dims.len() as i32,
-                    dim: block + layout.dims_offset,
-                };
-                let mut bytes = Vec::with_capacity(layout.data_offset as usize);
-                bytes.extend_from_slice(&header.encode());
-                for d in &s.dims {
-                    bytes.extend_from_slice(&d.encode());
-                }
-                debug_assert_eq!(layout.dims_offset, BUFFER_T_SIZE);
-                mem.write(block, &bytes).map_err(Error::from)?;
-                // Inputs always go in; an output only when it has gaps that
-                // the copy back must not overwrite with guest bytes.
-                if in_guest.is_none() && (!*output || !s.is_dense()) {
-                    mem.copy_in(header.host, &buf.bytes).map_err(Error::from)?;
-                }
-                if *output && in_guest.is_none() {
-                    buffers.push((header.host, &buf.bytes));
-                }
-                push_direct(JsValue::from(block));
-                block
-            }
-        };
-        table.extend_from_slice(&ptr.to_le_bytes());
+    if direct.is_some() || run.built_for != Some(block) {
+        run.build(block, direct.as_ref());
     }
-    // The pointer table and the scalars it points at, in one copy.
-    table.extend_from_slice(&scalar_bytes);
-    mem.write(argv, &table).map_err(Error::from)?;
-
     guest.take_captured();
-    let result = match style {
-        CallStyle::Argv => entry.call1(&JsValue::UNDEFINED, &JsValue::from(argv)),
-        CallStyle::Direct => entry.apply(&JsValue::UNDEFINED, &direct.unwrap_or_default()),
-    };
+    let direct: JsValue = direct.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+    let result = mem
+        .stage_and_call(
+            marshal,
+            entry,
+            &direct,
+            block,
+            run.layout.total,
+            &run.stage,
+            &run.ins,
+        )
+        .map_err(Error::from)?;
     let code = match result {
         Ok(v) => v.as_f64().unwrap_or(0.0) as i32,
         Err(e) => return Err(classify(guest, e)),
@@ -313,9 +386,8 @@ fn execute_in(
         }
         .into());
     }
-    for (host, dst) in buffers {
-        mem.copy_out(host, dst).map_err(Error::from)?;
-    }
+    mem.copy_out_all(marshal, block, run.layout.total, &run.outs)
+        .map_err(Error::from)?;
     Ok(())
 }
 

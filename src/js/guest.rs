@@ -5,7 +5,9 @@
 //! buffer (a `memory.grow` detaches old views), after checking the offset and
 //! length against the memory's current size. Bulk data moves with one
 //! `TypedArray.prototype.set` between the caller's array and the guest,
-//! never element by element through Rust.
+//! never element by element through Rust. A run's writes go in one batch
+//! through the JavaScript half of [`Marshal`], each address checked here
+//! first.
 //!
 //! [`Guest`] is everything one instance needs at run time: the memory (bound
 //! after instantiation), the heap, the text it printed, and the fault an
@@ -18,6 +20,7 @@
 use crate::core::allocator::{AllocError, HeapAllocator};
 use crate::core::error::{Error, GuestError, Result};
 use crate::core::memory::GuestMemory;
+use crate::js::marshal::Marshal;
 use crate::js::options::Hooks;
 use crate::js::sys::FallibleMemory;
 use js_sys::{ArrayBuffer, Uint8Array, WebAssembly};
@@ -46,6 +49,10 @@ pub struct GuestMem {
 impl GuestMem {
     pub fn new(memory: WebAssembly::Memory, max_bytes: u64) -> GuestMem {
         GuestMem { memory, max_bytes }
+    }
+
+    pub fn memory(&self) -> &WebAssembly::Memory {
+        &self.memory
     }
 
     /// The memory's current buffer (a fresh object after every growth).
@@ -83,22 +90,6 @@ impl GuestMem {
             .is_ok()
     }
 
-    pub fn max_bytes(&self) -> u64 {
-        self.max_bytes
-    }
-
-    /// Copies the caller's bytes into the guest at `ptr`.
-    pub fn copy_in(&self, ptr: u32, src: &Uint8Array) -> Result<(), GuestError> {
-        self.view(ptr, src.length())?.set(src, 0);
-        Ok(())
-    }
-
-    /// Copies guest bytes at `ptr` into the caller's array.
-    pub fn copy_out(&self, ptr: u32, dst: &Uint8Array) -> Result<(), GuestError> {
-        dst.set(&self.view(ptr, dst.length())?.into(), 0);
-        Ok(())
-    }
-
     /// `memmove` inside the guest.
     pub fn copy_within(&self, dst: u32, src: u32, len: u32) -> Result<(), GuestError> {
         self.check(dst, len as u64)?;
@@ -117,6 +108,76 @@ impl GuestMem {
     /// `memset` inside the guest.
     pub fn fill(&self, ptr: u32, value: u8, len: u32) -> Result<(), GuestError> {
         self.view(ptr, len)?.fill(value, 0, len);
+        Ok(())
+    }
+
+    /// Fails unless every `[address, address + bytes)` of the
+    /// `[argument, address, bytes]` triples lies in `[block, block + len)`,
+    /// itself inside the memory.
+    fn check_batch(&self, block: u32, len: u32, ops: &[u32]) -> Result<(), GuestError> {
+        self.check(block, len as u64)?;
+        let end = block as u64 + len as u64;
+        for op in ops.chunks_exact(3) {
+            let (ptr, bytes) = (op[1] as u64, op[2] as u64);
+            if ptr < block as u64 || ptr + bytes > end {
+                return Err(GuestError::OutOfBounds {
+                    ptr,
+                    len: bytes,
+                    size: self.size(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// One run's way in, in one crossing: writes `stage` at `block`, copies
+    /// the caller's inputs (`ins`: `[argument, address, bytes]` triples
+    /// inside the run's block of `len` bytes) and calls `entry`: with the
+    /// argv table at `block`, or with the arguments in `direct` when that
+    /// is an array (Halide's JIT flavour).
+    /// The inner result is the call's: its return value or what it threw.
+    #[allow(clippy::too_many_arguments)]
+    pub fn stage_and_call(
+        &self,
+        marshal: &Marshal,
+        entry: &js_sys::Function,
+        direct: &JsValue,
+        block: u32,
+        len: u32,
+        stage: &[u8],
+        ins: &[u32],
+    ) -> Result<std::result::Result<JsValue, JsValue>, GuestError> {
+        if stage.len() as u64 > len as u64 {
+            return Err(GuestError::OutOfBounds {
+                ptr: block as u64,
+                len: stage.len() as u64,
+                size: self.size(),
+            });
+        }
+        self.check_batch(block, len, ins)?;
+        Ok(marshal.call(
+            &self.memory,
+            entry,
+            direct,
+            block,
+            stage.as_ptr() as u32,
+            stage.len() as u32,
+            ins.as_ptr() as u32,
+            (ins.len() / 3) as u32,
+        ))
+    }
+
+    /// Copies a run's outputs (`outs`: `[argument, address, bytes]` triples
+    /// inside its block) back to the caller's arrays, in one crossing.
+    pub fn copy_out_all(
+        &self,
+        marshal: &Marshal,
+        block: u32,
+        len: u32,
+        outs: &[u32],
+    ) -> Result<(), GuestError> {
+        self.check_batch(block, len, outs)?;
+        marshal.copy_out(&self.memory, outs.as_ptr() as u32, (outs.len() / 3) as u32);
         Ok(())
     }
 

@@ -5,7 +5,10 @@
 //! - [`imports`]: the `env` import object, built from Rust closures and from
 //!   this module's own wasm exports (libm).
 //! - [`convert`]: JavaScript values to and from the core's types.
-//! - [`call`]: marshalling one run's arguments and calling the entry point.
+//! - [`call`]: checking one run's arguments, laying them out, calling the
+//!   entry point.
+//! - [`marshal`]: the batched crossings of a run, with its JavaScript half
+//!   `marshal.js`.
 //! - [`pipeline`]: the exported `Pipeline` class.
 //! - [`errors`]: `HalideError` values.
 //! - [`options`]: `Pipeline.load` options.
@@ -17,6 +20,7 @@ mod errors;
 mod externs;
 mod guest;
 mod imports;
+mod marshal;
 mod options;
 mod pipeline;
 mod sys;

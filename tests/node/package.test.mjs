@@ -128,10 +128,17 @@ test('the tarball holds what users need and nothing else', () => {
     p.replace(/^\.\//, ''),
   );
   needed.push(...bins);
-  const optional = [];
+  // The executor's JavaScript half (wasm-bindgen snippets), one per build.
+  const optional = [
+    /^pkg\/(node|web)\/snippets\/halide_wasm_executor-[0-9a-f]+\/src\/js\/marshal\.js$/,
+    /^pkg\/node\/snippets\/package\.json$/,
+  ];
   if ((pkg.files ?? []).some((f) => /^\.?\/?cli\/?$/.test(f))) optional.push(/^cli\/[\w.-]+\.(m?js|cjs)$/);
 
   const { files } = pack();
+  for (const build of ['node', 'web']) {
+    assert.ok(files.some((f) => f.startsWith(`pkg/${build}/snippets/`) && f.endsWith('/marshal.js')), `pkg/${build} ships marshal.js`);
+  }
   const missing = needed.filter((f) => !files.includes(f));
   assert.deepEqual(missing, [], `missing from the tarball, which holds:\n${files.join("\n")}`);
   const extra = files.filter((f) => !needed.includes(f) && !optional.some((re) => re.test(f)));

@@ -1,0 +1,204 @@
+// The JavaScript half of a run's hot path (Rust side: src/js/marshal.rs).
+//
+// Reading a caller's argument object property by property from Rust costs
+// one wasm-to-JS crossing per property, about a hundred per run. Here one
+// call reads every argument of the usual shape into a Float64Array that
+// Rust decodes and checks; anything unusual makes `read` return BAIL and
+// Rust reads the arguments itself, which also writes the precise error.
+//
+// The guest-memory half (`call`, `copyOut`) only performs writes and copies
+// that GuestMem (Rust) has already laid out and bounds-checked: the header
+// bytes staged in the executor's memory, and the caller's typed arrays.
+//
+// Nothing here decides anything: shapes, types, ranges, layout and errors
+// are Rust's.
+
+/// `read` returns this when Rust must read the arguments itself.
+const BAIL = 0xffffffff;
+// Argument kinds, as Rust's `marshal::ArgClass` numbers them.
+const USER_CONTEXT = 0;
+const SCALAR = 1;
+// Typed-array kinds, as Rust's `ArrayKind` orders them.
+const KINDS = new Map(
+  [
+    'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Float16Array',
+    'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
+  ].map((name, i) => [name, i]),
+);
+const EMPTY = [];
+
+/// Copies `list[0..d]` into `out` at `k`; false unless it is an array of d numbers.
+function numbers(list, d, out, k) {
+  if (!Array.isArray(list) || list.length !== d) return false;
+  for (let j = 0; j < d; j++) {
+    const x = list[j];
+    if (typeof x !== 'number') return false;
+    out[k + j] = x;
+  }
+  return true;
+}
+
+export class Marshal {
+  /// `names[i]`, `classes[i]` and `dims[i]` describe argument i; `len` is
+  /// the read-out's length; `home` is the executor's own memory, where Rust
+  /// passes its buffers by address (views of it are made again after it
+  /// grows).
+  constructor(names, classes, dims, len, home) {
+    this.names = names;
+    this.classes = Array.from(classes);
+    this.dims = Array.from(dims);
+    this.home = home;
+    this.homeF64 = new Float64Array(0);
+    this.homeU8 = new Uint8Array(0);
+    this.homeU32 = new Uint32Array(0);
+    this.out = new Float64Array(len);
+    this.reading = false;
+    /// The caller's typed arrays of the current run, by argument index.
+    this.data = EMPTY;
+    this.memory = null;
+    this.u8 = null;
+  }
+
+  /// Views of the executor's memory, current.
+  views() {
+    const b = this.home.buffer;
+    if (this.homeU8.buffer !== b) {
+      this.homeF64 = new Float64Array(b);
+      this.homeU8 = new Uint8Array(b);
+      this.homeU32 = new Uint32Array(b);
+    }
+  }
+
+  /// Reads `args` into the executor's memory at `to`: per scalar
+  /// [0 absent | 1 number | 2 boolean, value], per buffer [kind, length, byteOffset, inGuest,
+  /// hasStrides, hasMins, shape..., strides..., mins...]. Returns the
+  /// number of slots written, or BAIL.
+  read(args, memory, to) {
+    // A getter that runs this pipeline again gets the full reader.
+    if (this.reading) return BAIL;
+    this.reading = true;
+    try {
+      const k = this.readInto(args, memory, this.out);
+      if (k !== BAIL) {
+        this.views();
+        this.homeF64.set(this.out, to >>> 3);
+      }
+      return k;
+    } catch {
+      // A throwing getter or proxy trap: the full reader treats it as
+      // Rust's Reflect::get does.
+      return BAIL;
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  readInto(args, memory, out) {
+    if (typeof args !== 'object' || args === null) return BAIL;
+    const { names, classes, dims } = this;
+    const guest = memory ? memory.buffer : undefined;
+    const data = new Array(names.length);
+    let k = 0;
+    let present = 0;
+    for (let i = 0; i < names.length; i++) {
+      const cls = classes[i];
+      if (cls === USER_CONTEXT) continue;
+      const v = args[names[i]];
+      if (v !== undefined) present++;
+      if (cls === SCALAR) {
+        if (typeof v === 'number') {
+          out[k] = 1;
+          out[k + 1] = v;
+        } else if (v === undefined) {
+          out[k] = 0;
+          out[k + 1] = 0;
+        } else if (typeof v === 'boolean') {
+          out[k] = 2;
+          out[k + 1] = v ? 1 : 0;
+        } else {
+          return BAIL;
+        }
+        k += 2;
+        continue;
+      }
+      if (typeof v !== 'object' || v === null) return BAIL;
+      const a = v.data;
+      if (!ArrayBuffer.isView(a)) return BAIL;
+      const kind = KINDS.get(a[Symbol.toStringTag]);
+      if (kind === undefined) return BAIL;
+      const d = dims[i];
+      const { shape, strides, mins } = v;
+      out[k] = kind;
+      out[k + 1] = a.length;
+      out[k + 2] = a.byteOffset;
+      out[k + 3] = guest !== undefined && a.buffer === guest ? 1 : 0;
+      const base = k + 6;
+      if (!numbers(shape, d, out, base)) return BAIL;
+      if (strides === undefined || strides === null) out[k + 4] = 0;
+      else if (numbers(strides, d, out, base + d)) out[k + 4] = 1;
+      else return BAIL;
+      if (mins === undefined || mins === null) out[k + 5] = 0;
+      else if (numbers(mins, d, out, base + 2 * d)) out[k + 5] = 1;
+      else return BAIL;
+      data[i] = a;
+      k = base + 3 * d;
+    }
+    // An unknown key, or a known one set to undefined: Rust says which.
+    if (Object.keys(args).length !== present) return BAIL;
+    this.data = data;
+    return k;
+  }
+
+  /// The caller's arrays for this run, when Rust read the arguments itself.
+  setData(data) {
+    this.data = data;
+  }
+
+  /// Lets go of the caller's arrays.
+  release() {
+    this.data = EMPTY;
+  }
+
+  /// A byte view of the whole guest memory, made again after a growth.
+  bytes(memory) {
+    let u8 = this.u8;
+    if (this.memory !== memory || u8.byteLength === 0) {
+      u8 = this.u8 = new Uint8Array(memory.buffer);
+      this.memory = memory;
+    }
+    return u8;
+  }
+
+  /// Writes the `stageLen` bytes at executor address `stage` to guest
+  /// address `at`, copies the inputs (`nIns` triples [argument, guest
+  /// address, bytes] at executor address `ins`), then calls `entry` with the
+  /// argv table at `at`, or with the arguments in `direct` when that is an
+  /// array (Halide's JIT flavour). Returns what `entry` returns.
+  call(memory, entry, direct, at, stage, stageLen, ins, nIns) {
+    const u8 = this.bytes(memory);
+    this.views();
+    u8.set(this.homeU8.subarray(stage, stage + stageLen), at);
+    const data = this.data;
+    const ops = this.homeU32;
+    for (let i = ins >>> 2, end = i + 3 * nIns; i < end; i += 3) {
+      const a = data[ops[i]];
+      u8.set(new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]), ops[i + 1]);
+    }
+    return direct === undefined ? entry(at) : entry(...direct);
+  }
+
+  /// Copies the outputs back (`nOuts` triples [argument, guest address,
+  /// bytes] at executor address `outs`) and lets go of the caller's arrays.
+  copyOut(memory, outs, nOuts) {
+    const u8 = this.bytes(memory);
+    this.views();
+    const data = this.data;
+    const ops = this.homeU32;
+    for (let i = outs >>> 2, end = i + 3 * nOuts; i < end; i += 3) {
+      const a = data[ops[i]];
+      const at = ops[i + 1];
+      new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]).set(u8.subarray(at, at + ops[i + 2]));
+    }
+    this.data = EMPTY;
+  }
+}

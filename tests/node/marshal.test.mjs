@@ -1,0 +1,136 @@
+// A run reads its arguments in one batched call (src/js/marshal.js) and
+// reuses the last run's layout when the arguments have not changed; anything
+// unusual goes to the property-by-property reader. These tests hold the two
+// readers to the same results, and the reuse to never serving stale data.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Pipeline, HalideError } from 'halide-wasm-executor';
+import { manifest, wasmBytes, prepare, compare, optionsFor } from './fixtures.mjs';
+
+const quiet = { print: () => {} };
+
+/** The same arguments, reached through a prototype: the batched reader gives up on them. */
+const inherited = (args) => Object.create(args);
+
+test('both argument readers give native Halide\'s outputs on every corpus case', () => {
+  for (const c of manifest.cases) {
+    if (c.expect_error || c.name.startsWith('bench_') && c.name !== 'bench_tiny') continue;
+    const p = Pipeline.loadSync(wasmBytes(c.module), { ...quiet, ...optionsFor(c) });
+    for (const [how, wrap] of [['batched', (a) => a], ['full', inherited]]) {
+      const { args, outputs } = prepare(c);
+      p.run(wrap(args));
+      for (const o of outputs) {
+        assert.equal(compare(o.type, o.data, o.expected, c.tolerance), null, `${c.name} (${how} reader): ${o.name}`);
+      }
+    }
+  }
+});
+
+/** bench_tiny: out(x, y) = input(x, y) + k over int32. */
+function tiny() {
+  const p = Pipeline.loadSync(wasmBytes('bench_tiny'), quiet);
+  const run = (input, shape, k) => {
+    const out = new Int32Array(input.length);
+    p.run({ input: { data: input, shape }, k, bench_tiny: { data: out, shape } });
+    return out;
+  };
+  return { p, run };
+}
+
+test('a repeated run sees new data, new scalars and new shapes', () => {
+  const { run } = tiny();
+  const a = Int32Array.from({ length: 16 }, (_, i) => i);
+  assert.deepEqual([...run(a, [4, 4], 3)], [...a].map((v) => v + 3));
+  a.fill(7);
+  assert.deepEqual([...run(a, [4, 4], 3)], Array(16).fill(10), 'same arguments, new data');
+  assert.deepEqual([...run(a, [4, 4], -2)], Array(16).fill(5), 'new scalar');
+  const b = Int32Array.from({ length: 15 }, (_, i) => 100 * i);
+  assert.deepEqual([...run(b, [5, 3], 1)], [...b].map((v) => v + 1), 'new shape');
+  assert.deepEqual([...run(b, [3, 5], 1)], [...b].map((v) => v + 1), 'transposed shape');
+  assert.deepEqual([...run(a, [4, 4], 3)], Array(16).fill(10), 'back to the first');
+});
+
+test('the same argument object with its arrays replaced between runs', () => {
+  const { p } = tiny();
+  const args = { input: { data: new Int32Array(16).fill(1), shape: [4, 4] }, k: 1, bench_tiny: { data: new Int32Array(16), shape: [4, 4] } };
+  p.run(args);
+  const first = args.bench_tiny.data;
+  args.input.data = new Int32Array(16).fill(40);
+  args.bench_tiny.data = new Int32Array(16);
+  p.run(args);
+  assert.ok(first.every((v) => v === 2));
+  assert.ok(args.bench_tiny.data.every((v) => v === 41), 'the second run wrote the new output array');
+});
+
+test('a wrong argument after a good run is refused by name, and the next good run works', () => {
+  const { p, run } = tiny();
+  const a = new Int32Array(16).fill(1);
+  run(a, [4, 4], 1);
+  const out = new Int32Array(16).fill(-1);
+  assert.throws(() => p.run({ input: { data: a, shape: [4, 5] }, k: 1, bench_tiny: { data: out, shape: [4, 4] } }),
+    (e) => e instanceof HalideError && e.code === 'bad-argument' && /'input'/.test(e.message));
+  assert.throws(() => p.run({ input: { data: a, shape: [4, 4] }, k: 1.5, bench_tiny: { data: out, shape: [4, 4] } }),
+    (e) => e instanceof HalideError && e.code === 'bad-argument' && /'k'/.test(e.message));
+  assert.throws(() => p.run({ input: { data: new Float32Array(16), shape: [4, 4] }, k: 1, bench_tiny: { data: out, shape: [4, 4] } }),
+    (e) => e instanceof HalideError && /Int32Array/.test(e.message));
+  assert.ok(out.every((v) => v === -1), 'outputs untouched');
+  assert.deepEqual([...run(a, [4, 4], 2)], Array(16).fill(3));
+});
+
+test('typed-array shapes, explicit strides, bigints and booleans: either reader, one result', () => {
+  const { p, run } = tiny();
+  const a = Int32Array.from({ length: 16 }, (_, i) => i);
+  const expected = [...run(a, [4, 4], 3)];
+  const out = new Int32Array(16);
+  p.run({ input: { data: a, shape: Int32Array.of(4, 4) }, k: 3, bench_tiny: { data: out, shape: [4, 4], strides: [1, 4], mins: [0, 0] } });
+  assert.deepEqual([...out], expected);
+  out.fill(0);
+  p.run({ input: { data: a, shape: [4, 4], strides: null }, k: 3n, bench_tiny: { data: out, shape: [4, 4] } });
+  assert.deepEqual([...out], expected, 'a bigint for an int32');
+  out.fill(0);
+  assert.throws(() => p.run({ input: { data: a, shape: [4, 4] }, k: true, bench_tiny: { data: out, shape: [4, 4] } }),
+    (e) => e instanceof HalideError && e.code === 'bad-argument' && /boolean/.test(e.message));
+  assert.ok(out.every((v) => v === 0));
+});
+
+test('a throwing getter is a HalideError and the pipeline stays usable', () => {
+  const { p, run } = tiny();
+  const args = { k: 1, bench_tiny: { data: new Int32Array(16), shape: [4, 4] } };
+  Object.defineProperty(args, 'input', { enumerable: true, get() { throw new Error('no input for you'); } });
+  assert.throws(() => p.run(args), (e) => e instanceof HalideError && e.code === 'bad-argument' && /'input'/.test(e.message));
+  assert.ok(args.bench_tiny.data.every((v) => v === 0));
+  assert.deepEqual([...run(new Int32Array(16), [4, 4], 4)], Array(16).fill(4));
+});
+
+test('a getter that runs the same pipeline: both runs get their own results', () => {
+  const { p, run } = tiny();
+  const innerOut = new Int32Array(4);
+  const args = { k: 10, bench_tiny: { data: new Int32Array(16), shape: [4, 4] } };
+  Object.defineProperty(args, 'input', {
+    enumerable: true,
+    get() {
+      p.run({ input: { data: Int32Array.of(1, 2, 3, 4), shape: [2, 2] }, k: 100, bench_tiny: { data: innerOut, shape: [2, 2] } });
+      return { data: new Int32Array(16).fill(5), shape: [4, 4] };
+    },
+  });
+  p.run(args);
+  assert.deepEqual([...innerOut], [101, 102, 103, 104]);
+  assert.ok(args.bench_tiny.data.every((v) => v === 15));
+  assert.deepEqual([...run(new Int32Array(16), [4, 4], 4)], Array(16).fill(4));
+});
+
+test('zero-copy and copying runs alternate on one pipeline', () => {
+  const { p, run } = tiny();
+  const input = p.allocBuffer('int32', [4, 4]);
+  const output = p.allocBuffer('int32', [4, 4]);
+  input.data.fill(3);
+  for (let i = 0; i < 3; i++) {
+    p.run({ input, k: i, bench_tiny: output });
+    assert.ok(output.data.every((v) => v === 3 + i));
+    assert.deepEqual([...run(new Int32Array(16).fill(1), [4, 4], i)], Array(16).fill(1 + i));
+  }
+  p.freeBuffer(input);
+  // A freed buffer is refused even when the run before used it.
+  assert.throws(() => p.run({ input, k: 0, bench_tiny: output }), (e) => e instanceof HalideError && /allocBuffer/.test(e.message));
+  p.freeBuffer(output);
+});
