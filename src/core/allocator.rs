@@ -9,6 +9,12 @@
 //! `malloc` and `free` take constant time however many blocks are live (the
 //! C++ executor scans a list).
 //!
+//! Small blocks that are freed are first kept whole, by exact block size,
+//! in a bounded cache (like a C library's thread cache): a pipeline that
+//! frees and allocates the same sizes in a loop then costs one hash-map
+//! insert and remove per pair instead of a split and a coalesce. The cache
+//! is flushed into the free index, coalescing, before the heap would grow.
+//!
 //! The allocator never touches the guest memory itself: when no free block
 //! fits, [`HeapAllocator::alloc`] says how many bytes the heap must grow by,
 //! the caller grows the memory and reports the new end with
@@ -20,6 +26,13 @@ use crate::core::free_index::{FastMap, FreeIndex};
 pub const ALIGN: u32 = 32;
 /// Bytes kept free before and after each block.
 pub const SLOP: u32 = 32;
+
+/// Freed blocks up to this size (slop included) are cached whole.
+const CACHE_MAX_BLOCK: u32 = 4096 + 2 * SLOP;
+/// At most this many bytes of freed blocks wait in the cache.
+const CACHE_MAX_BYTES: u32 = 256 * 1024;
+/// At most this many blocks of one size wait in the cache.
+const CACHE_MAX_PER_SIZE: usize = 64;
 
 /// The heap cannot satisfy a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +52,9 @@ pub struct HeapAllocator {
     free: FreeIndex,
     /// Live blocks: user pointer -> (block start, block size, requested size).
     live: FastMap<u32, Live>,
+    /// Freed small blocks by `size / ALIGN`: their starts.
+    cache: Vec<Vec<u32>>,
+    cached_bytes: u32,
     in_use_bytes: u64,
     peak_in_use_bytes: u64,
 }
@@ -63,6 +79,8 @@ impl HeapAllocator {
             end: base,
             free: FreeIndex::default(),
             live: FastMap::default(),
+            cache: Vec::new(),
+            cached_bytes: 0,
             in_use_bytes: 0,
             peak_in_use_bytes: 0,
         };
@@ -80,6 +98,35 @@ impl HeapAllocator {
     /// bytes of unused heap on both sides.
     pub fn alloc(&mut self, size: u32) -> Result<u32, AllocError> {
         let need = Self::block_size(size).ok_or(AllocError::TooLarge)?;
+        if let Some(start) = self
+            .cache
+            .get_mut((need / ALIGN) as usize)
+            .and_then(|c| c.pop())
+        {
+            self.cached_bytes -= need;
+            return Ok(self.mark_live(start, need, size));
+        }
+        match self.alloc_indexed(size, need) {
+            Err(AllocError::NeedsGrowth { .. }) if self.cached_bytes > 0 => {
+                self.flush_cache();
+                self.alloc_indexed(size, need)
+            }
+            r => r,
+        }
+    }
+
+    /// Gives every cached block back to the free index, coalescing.
+    pub fn flush_cache(&mut self) {
+        let cache = std::mem::take(&mut self.cache);
+        for (i, starts) in cache.iter().enumerate() {
+            for &start in starts {
+                self.release(start, i as u32 * ALIGN);
+            }
+        }
+        self.cached_bytes = 0;
+    }
+
+    fn alloc_indexed(&mut self, size: u32, need: u32) -> Result<u32, AllocError> {
         let tail = self
             .free
             .ending_at(self.end as u64)
@@ -131,7 +178,22 @@ impl HeapAllocator {
             return false;
         };
         self.in_use_bytes -= l.requested as u64;
-        self.release(l.start, l.size);
+        let slot = (l.size / ALIGN) as usize;
+        if l.size <= CACHE_MAX_BLOCK
+            && self.cached_bytes + l.size <= CACHE_MAX_BYTES
+            && self
+                .cache
+                .get(slot)
+                .is_none_or(|c| c.len() < CACHE_MAX_PER_SIZE)
+        {
+            if self.cache.len() <= slot {
+                self.cache.resize_with(slot + 1, Vec::new);
+            }
+            self.cache[slot].push(l.start);
+            self.cached_bytes += l.size;
+        } else {
+            self.release(l.start, l.size);
+        }
         true
     }
 
@@ -289,8 +351,9 @@ mod tests {
         assert!(a.free(p));
         assert!(!a.free(p), "double free is refused");
         assert!(a.free(q));
-        assert_eq!(a.free_blocks(), 1);
         assert_eq!(a.in_use_bytes(), 0);
+        a.flush_cache();
+        assert_eq!(a.free_blocks(), 1);
     }
 
     #[test]
@@ -322,11 +385,49 @@ mod tests {
     #[test]
     fn best_fit_reuses_a_hole() {
         let mut a = HeapAllocator::new(0, 1 << 20);
+        let p1 = a.alloc(10_000).unwrap();
+        let _p2 = a.alloc(64).unwrap();
+        a.free(p1);
+        let p3 = a.alloc(9_000).unwrap();
+        assert_eq!(p3, p1, "the freed hole is reused");
+    }
+
+    #[test]
+    fn small_freed_blocks_come_back_for_the_same_size() {
+        let mut a = HeapAllocator::new(0, 1 << 20);
         let p1 = a.alloc(1000).unwrap();
         let _p2 = a.alloc(64).unwrap();
         a.free(p1);
+        assert_eq!(
+            a.alloc(1000).unwrap(),
+            p1,
+            "same block size: the cached block"
+        );
+        a.free(p1);
         let p3 = a.alloc(900).unwrap();
-        assert_eq!(p3, p1, "the freed hole is reused");
+        assert_ne!(p3, p1, "another size does not take the cached block");
+        assert!(a.free(p3));
+        assert!(
+            !a.free(p1),
+            "a cached block is not live: freeing it again is refused"
+        );
+        a.flush_cache();
+        assert_eq!(a.alloc(900).unwrap(), p1, "flushed, the hole is reused");
+    }
+
+    #[test]
+    fn the_cache_is_flushed_before_the_heap_grows() {
+        let mut a = HeapAllocator::new(0, 65536);
+        // Fill the heap with small blocks, free them all (cached whole).
+        let mut ps = Vec::new();
+        while let Ok(p) = a.alloc(2000) {
+            ps.push(p);
+        }
+        for p in ps {
+            assert!(a.free(p));
+        }
+        // A bigger block fits only once the cached ones coalesce again.
+        assert!(a.alloc(40_000).is_ok());
     }
 }
 
@@ -390,6 +491,7 @@ mod props {
             for (p, _) in live.drain(..) {
                 prop_assert!(a.free(p));
             }
+            a.flush_cache();
             prop_assert_eq!(a.free_blocks(), 1);
         }
     }

@@ -11,9 +11,10 @@ use crate::core::metadata::{ArgKind, Metadata};
 use crate::core::scalar;
 use crate::core::types::ElemKind;
 use crate::js::convert::{self, describe};
-use crate::js::guest::Guest;
+use crate::js::guest::{self, Guest};
 use crate::js::marshal::Marshal;
 use js_sys::{Array, Function, Object, Reflect, WebAssembly};
+use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// One argument, checked and ready to be laid out.
@@ -319,7 +320,7 @@ impl Prepared {
 /// copies the outputs back; frees the block and lets go of the caller's
 /// arrays, whatever happens.
 pub fn execute(
-    guest: &Guest,
+    guest: &Rc<Guest>,
     marshal: &Marshal,
     entry: &Function,
     style: CallStyle,
@@ -340,7 +341,7 @@ pub fn execute(
 }
 
 fn execute_in(
-    guest: &Guest,
+    guest: &Rc<Guest>,
     marshal: &Marshal,
     entry: &Function,
     style: CallStyle,
@@ -355,8 +356,8 @@ fn execute_in(
     }
     guest.take_captured();
     let direct: JsValue = direct.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-    let result = mem
-        .stage_and_call(
+    let result = guest::with_running(guest, || {
+        mem.stage_and_call(
             marshal,
             entry,
             &direct,
@@ -365,7 +366,8 @@ fn execute_in(
             &run.stage,
             &run.ins,
         )
-        .map_err(Error::from)?;
+    })
+    .map_err(Error::from)?;
     let code = match result {
         Ok(v) => v.as_f64().unwrap_or(0.0) as i32,
         Err(e) => return Err(classify(guest, e)),

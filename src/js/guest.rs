@@ -211,6 +211,28 @@ impl GuestMemory for GuestMem {
     }
 }
 
+thread_local! {
+    /// The guests whose code is running on this thread, innermost last: a
+    /// run's callback may run another pipeline, whose guest then runs on
+    /// top. The heap exports ([`crate::js::heap_exports`]) act on the top.
+    static RUNNING: RefCell<Vec<Rc<Guest>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Calls `f`, which runs `guest`'s code, with `guest` as the running one.
+/// `f` must not unwind (it calls the guest through a `catch` import), or
+/// the guest would stay on the stack.
+pub fn with_running<R>(guest: &Rc<Guest>, f: impl FnOnce() -> R) -> R {
+    RUNNING.with_borrow_mut(|s| s.push(guest.clone()));
+    let r = f();
+    RUNNING.with_borrow_mut(|s| s.pop());
+    r
+}
+
+/// `f` on the running guest; `None` when no guest code is running.
+pub fn with_current<R>(f: impl FnOnce(&Guest) -> R) -> Option<R> {
+    RUNNING.with_borrow(|s| s.last().map(|g| f(g)))
+}
+
 /// The host-side state of one guest instance.
 pub struct Guest {
     mem: OnceCell<GuestMem>,

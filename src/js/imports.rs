@@ -7,8 +7,9 @@
 //! - a Rust closure over the instance's [`Guest`] state (allocation, memory
 //!   and string functions, output, environment), or
 //! - one of this module's own wasm exports (libm and float16 conversions, see
-//!   [`crate::libm_exports`]), so those calls go from wasm to wasm without
-//!   entering JavaScript.
+//!   [`crate::libm_exports`]; `malloc` and `free`, see
+//!   [`crate::js::heap_exports`]), so those calls go from wasm to wasm
+//!   without entering JavaScript.
 //!
 //! Every pointer the guest hands over is checked by [`GuestMem`]; a bad one
 //! records a fault and throws, which ends the run with a `trap` error.
@@ -20,7 +21,7 @@ use crate::core::memory::GuestMemory;
 use crate::js::convert::{describe, get};
 use crate::js::guest::{Guest, TRACE_FD, TRACE_PATH};
 use crate::js::options::Extern;
-use crate::js::{externs, trace};
+use crate::js::{externs, heap_exports, trace};
 use crate::libm_exports;
 use js_sys::{Array, Object, Reflect, WebAssembly};
 use std::any::Any;
@@ -141,7 +142,9 @@ impl Imports {
         let mut closures: Vec<Box<dyn Any>> = Vec::new();
         let own = wasm_bindgen::exports();
         for (_, name, _) in needed {
-            let f: JsValue = if let Some(export) = libm_exports::export_for(name) {
+            let own_export =
+                libm_exports::export_for(name).or_else(|| heap_exports::export_for(name));
+            let f: JsValue = if let Some(export) = own_export {
                 let f = get(&own, export);
                 if !f.is_function() {
                     return Err(Error::BadModule(format!(
@@ -229,12 +232,6 @@ fn print(guest: &Guest, fd: i32, text: &str) {
 
 fn host_function(name: &str, g: Rc<Guest>) -> (JsValue, Box<dyn Any>) {
     match name {
-        "malloc" => wrap(Closure::<dyn Fn(u32) -> u32>::new(move |n| g.malloc(n))),
-        "free" => wrap(Closure::<dyn Fn(u32)>::new(move |p| {
-            if let Err(e) = g.free(p) {
-                fault(&g, e)
-            }
-        })),
         "memcpy" | "memmove" => wrap(Closure::<dyn Fn(u32, u32, u32) -> u32>::new(
             move |d, s, n| match g.mem().copy_within(d, s, n) {
                 Ok(()) => d,

@@ -59,10 +59,11 @@ export class Marshal {
     this.u8 = null;
   }
 
-  /// Views of the executor's memory, current.
+  /// Views of the executor's memory, current (its growth detaches the old
+  /// buffer, whose views then have no bytes).
   views() {
-    const b = this.home.buffer;
-    if (this.homeU8.buffer !== b) {
+    if (this.homeU8.byteLength === 0) {
+      const b = this.home.buffer;
       this.homeF64 = new Float64Array(b);
       this.homeU8 = new Uint8Array(b);
       this.homeU32 = new Uint32Array(b);

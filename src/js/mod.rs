@@ -3,7 +3,8 @@
 //! - [`guest`]: the one type that reads and writes the pipeline's memory, and
 //!   the state of one guest instance (heap, captured output, faults).
 //! - [`imports`]: the `env` import object, built from Rust closures and from
-//!   this module's own wasm exports (libm).
+//!   this module's own wasm exports (libm; `malloc`/`free` from
+//!   [`heap_exports`]).
 //! - [`convert`]: JavaScript values to and from the core's types.
 //! - [`call`]: checking one run's arguments, laying them out, calling the
 //!   entry point.
@@ -19,6 +20,7 @@ mod diagnostics;
 mod errors;
 mod externs;
 mod guest;
+mod heap_exports;
 mod imports;
 mod marshal;
 mod options;

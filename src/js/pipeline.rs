@@ -11,7 +11,7 @@ use crate::core::metadata::{self, Metadata};
 use crate::js::call::{self, CallStyle, Failure, Prepared, USER_CONTEXT};
 use crate::js::convert::{self, describe, get};
 use crate::js::errors;
-use crate::js::guest::Guest;
+use crate::js::guest::{self, Guest};
 use crate::js::imports::{self, Imports};
 use crate::js::marshal::{self, Marshal};
 use crate::js::options::{Hooks, Options};
@@ -233,13 +233,12 @@ fn bind(
 fn read_metadata(
     loaded: &Loaded,
     instance: &WebAssembly::Instance,
-    guest: &Guest,
+    guest: &Rc<Guest>,
 ) -> Result<Metadata> {
     let f = get(&instance.exports(), &format!("{}_metadata", loaded.entry))
         .dyn_into::<Function>()
         .map_err(|_| Error::BadModule(format!("{}_metadata is not a function", loaded.entry)))?;
-    let ptr = f
-        .call0(&JsValue::UNDEFINED)
+    let ptr = guest::with_running(guest, || f.call0(&JsValue::UNDEFINED))
         .map_err(|e| {
             Error::BadModule(format!(
                 "{}_metadata() failed: {}",
