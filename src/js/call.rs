@@ -369,7 +369,7 @@ fn execute_in(
     })
     .map_err(Error::from)?;
     let code = match result {
-        Ok(v) => v.as_f64().unwrap_or(0.0) as i32,
+        Ok(v) => v as i32,
         Err(e) => return Err(classify(guest, e)),
     };
     if let Some((error, cause)) = guest.take_fault() {

@@ -44,11 +44,18 @@ const MAX_CAPTURED: usize = 16 * 1024;
 pub struct GuestMem {
     memory: WebAssembly::Memory,
     max_bytes: u64,
+    /// A size the memory has reached: it never shrinks, so a range inside
+    /// this one needs no look at the memory (two JavaScript calls).
+    known_size: Cell<u64>,
 }
 
 impl GuestMem {
     pub fn new(memory: WebAssembly::Memory, max_bytes: u64) -> GuestMem {
-        GuestMem { memory, max_bytes }
+        GuestMem {
+            memory,
+            max_bytes,
+            known_size: Cell::new(0),
+        }
     }
 
     pub fn memory(&self) -> &WebAssembly::Memory {
@@ -146,7 +153,7 @@ impl GuestMem {
         len: u32,
         stage: &[u8],
         ins: &[u32],
-    ) -> Result<std::result::Result<JsValue, JsValue>, GuestError> {
+    ) -> Result<std::result::Result<f64, JsValue>, GuestError> {
         if stage.len() as u64 > len as u64 {
             return Err(GuestError::OutOfBounds {
                 ptr: block as u64,
@@ -197,7 +204,25 @@ impl GuestMem {
 
 impl GuestMemory for GuestMem {
     fn size(&self) -> u64 {
-        self.buffer().byte_length() as u64
+        let size = self.buffer().byte_length() as u64;
+        self.known_size.set(size);
+        size
+    }
+
+    fn check(&self, ptr: u32, len: u64) -> Result<(), GuestError> {
+        let end = ptr as u64 + len;
+        if end <= self.known_size.get() {
+            return Ok(());
+        }
+        let size = self.size();
+        if end > size {
+            return Err(GuestError::OutOfBounds {
+                ptr: ptr as u64,
+                len,
+                size,
+            });
+        }
+        Ok(())
     }
 
     fn read(&self, ptr: u32, out: &mut [u8]) -> Result<(), GuestError> {

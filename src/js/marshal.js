@@ -26,6 +26,12 @@ const KINDS = new Map(
   ].map((name, i) => [name, i]),
 );
 const EMPTY = [];
+// Constructors by kind, for copies without a byte view (Float16Array only
+// where the engine has it).
+const CTORS = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, globalThis.Float16Array,
+  Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+];
 
 /// Copies `list[0..d]` into `out` at `k`; false unless it is an array of d numbers.
 function numbers(list, d, out, k) {
@@ -53,10 +59,14 @@ export class Marshal {
     this.homeU32 = new Uint32Array(0);
     this.out = new Float64Array(len);
     this.reading = false;
-    /// The caller's typed arrays of the current run, by argument index.
+    /// The caller's typed arrays of the current run, by argument index,
+    /// and their kinds when the batched reader read them.
     this.data = EMPTY;
+    this.kinds = EMPTY;
     this.memory = null;
     this.u8 = null;
+    /// Views of the guest memory by kind, made with `u8`.
+    this.typed = [];
   }
 
   /// Views of the executor's memory, current (its growth detaches the old
@@ -99,6 +109,7 @@ export class Marshal {
     const { names, classes, dims } = this;
     const guest = memory ? memory.buffer : undefined;
     const data = new Array(names.length);
+    const kinds = new Array(names.length);
     let k = 0;
     let present = 0;
     for (let i = 0; i < names.length; i++) {
@@ -142,22 +153,26 @@ export class Marshal {
       else if (numbers(mins, d, out, base + 2 * d)) out[k + 5] = 1;
       else return BAIL;
       data[i] = a;
+      kinds[i] = kind;
       k = base + 3 * d;
     }
     // An unknown key, or a known one set to undefined: Rust says which.
     if (Object.keys(args).length !== present) return BAIL;
     this.data = data;
+    this.kinds = kinds;
     return k;
   }
 
   /// The caller's arrays for this run, when Rust read the arguments itself.
   setData(data) {
     this.data = data;
+    this.kinds = EMPTY;
   }
 
   /// Lets go of the caller's arrays.
   release() {
     this.data = EMPTY;
+    this.kinds = EMPTY;
   }
 
   /// A byte view of the whole guest memory, made again after a growth.
@@ -166,15 +181,29 @@ export class Marshal {
     if (this.memory !== memory || u8.byteLength === 0) {
       u8 = this.u8 = new Uint8Array(memory.buffer);
       this.memory = memory;
+      this.typed = [];
     }
     return u8;
+  }
+
+  /// Argument i's typed array, when it can be copied element-wise with
+  /// a view of its own kind (same type: a plain memmove), else undefined.
+  /// `at` is 32-byte aligned, `bytes` the span the copy covers.
+  typedView(i, a, bytes) {
+    const kind = this.kinds[i];
+    const C = kind === undefined ? undefined : CTORS[kind];
+    if (C === undefined || a.length * C.BYTES_PER_ELEMENT !== bytes) return undefined;
+    let v = this.typed[kind];
+    if (v === undefined) v = this.typed[kind] = new C(this.u8.buffer);
+    return v;
   }
 
   /// Writes the `stageLen` bytes at executor address `stage` to guest
   /// address `at`, copies the inputs (`nIns` triples [argument, guest
   /// address, bytes] at executor address `ins`), then calls `entry` with the
   /// argv table at `at`, or with the arguments in `direct` when that is an
-  /// array (Halide's JIT flavour). Returns what `entry` returns.
+  /// array (Halide's JIT flavour). Returns what `entry` returns, as a
+  /// number (0 for nothing).
   call(memory, entry, direct, at, stage, stageLen, ins, nIns) {
     const u8 = this.bytes(memory);
     this.views();
@@ -183,9 +212,12 @@ export class Marshal {
     const ops = this.homeU32;
     for (let i = ins >>> 2, end = i + 3 * nIns; i < end; i += 3) {
       const a = data[ops[i]];
-      u8.set(new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]), ops[i + 1]);
+      const v = this.typedView(ops[i], a, ops[i + 2]);
+      if (v !== undefined) v.set(a, ops[i + 1] / v.BYTES_PER_ELEMENT);
+      else u8.set(new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]), ops[i + 1]);
     }
-    return direct === undefined ? entry(at) : entry(...direct);
+    const r = direct === undefined ? entry(at) : entry(...direct);
+    return typeof r === 'number' ? r : Number(r ?? 0);
   }
 
   /// Copies the outputs back (`nOuts` triples [argument, guest address,
@@ -198,8 +230,15 @@ export class Marshal {
     for (let i = outs >>> 2, end = i + 3 * nOuts; i < end; i += 3) {
       const a = data[ops[i]];
       const at = ops[i + 1];
-      new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]).set(u8.subarray(at, at + ops[i + 2]));
+      const v = this.typedView(ops[i], a, ops[i + 2]);
+      if (v !== undefined) {
+        const from = at / v.BYTES_PER_ELEMENT;
+        a.set(v.subarray(from, from + a.length));
+      } else {
+        new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]).set(u8.subarray(at, at + ops[i + 2]));
+      }
     }
     this.data = EMPTY;
+    this.kinds = EMPTY;
   }
 }

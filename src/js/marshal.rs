@@ -59,7 +59,7 @@ extern "C" {
         stage_len: u32,
         ins: u32,
         n_ins: u32,
-    ) -> Result<JsValue, JsValue>;
+    ) -> Result<f64, JsValue>;
 
     /// Copies the outputs back and releases the arrays; the triples are
     /// passed by address. Only through `GuestMem`.
