@@ -7,7 +7,9 @@
 //! `TypedArray.prototype.set` between the caller's array and the guest,
 //! never element by element through Rust. A run's writes go in one batch
 //! through the JavaScript half of [`Marshal`], each address checked here
-//! first.
+//! first. The one other code that touches the memory is the guest's own
+//! `memcpy`/`memmove`/`memset` (`libc.js`, see [`crate::js::imports`]),
+//! which moves bytes inside it after checking its ranges.
 //!
 //! [`Guest`] is everything one instance needs at run time: the memory (bound
 //! after instantiation), the heap, the text it printed, and the fault an
@@ -95,21 +97,6 @@ impl GuestMem {
             .unchecked_ref::<FallibleMemory>()
             .grow(pages as u32)
             .is_ok()
-    }
-
-    /// `memmove` inside the guest.
-    pub fn copy_within(&self, dst: u32, src: u32, len: u32) -> Result<(), GuestError> {
-        self.check(dst, len as u64)?;
-        self.check(src, len as u64)?;
-        if len == 0 {
-            return Ok(());
-        }
-        let lo = dst.min(src);
-        let hi = dst.max(src) as u64 + len as u64;
-        let v = self.view(lo, (hi - lo as u64) as u32)?;
-        let (d, s) = ((dst - lo) as i32, (src - lo) as i32);
-        v.copy_within(d, s, s + len as i32);
-        Ok(())
     }
 
     /// `memset` inside the guest.

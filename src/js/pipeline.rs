@@ -213,6 +213,7 @@ fn bind(
     let heap_base = global("__heap_base")
         .or_else(|| global("__data_end"))
         .unwrap_or(size);
+    imports.bind(&memory);
     guest.bind(memory, heap_base as u32)?;
     let name = match loaded.style {
         CallStyle::Argv => format!("{}_argv", loaded.entry),

@@ -134,3 +134,33 @@ test('zero-copy and copying runs alternate on one pipeline', () => {
   assert.throws(() => p.run({ input, k: 0, bench_tiny: output }), (e) => e instanceof HalideError && /allocBuffer/.test(e.message));
   p.freeBuffer(output);
 });
+
+test("the guest's memcpy, memmove and memset (plain JS imports) move the right bytes", async () => {
+  const { default: binaryen } = await import('binaryen');
+  const bytes = binaryen.parseText(`(module
+    (import "env" "memcpy" (func $memcpy (param i32 i32 i32) (result i32)))
+    (import "env" "memmove" (func $memmove (param i32 i32 i32) (result i32)))
+    (import "env" "memset" (func $memset (param i32 i32 i32) (result i32)))
+    (memory (export "memory") 2)
+    (global (export "__heap_base") i32 (i32.const 4096))
+    (func (export "moves") (param $uc i32) (param $out i32) (result i32)
+      (local $i i32)
+      (drop (call $memset (i32.const 1000) (i32.const 0x1ff) (i32.const 32)))
+      (block $done (loop $l
+        (br_if $done (i32.ge_u (local.get $i) (i32.const 16)))
+        (i32.store8 (i32.add (i32.const 1000) (local.get $i)) (local.get $i))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+      (drop (call $memmove (i32.const 1002) (i32.const 1000) (i32.const 8)))
+      (drop (call $memmove (i32.const 1016) (i32.const 1020) (i32.const 8)))
+      (drop (call $memcpy (i32.load offset=12 (local.get $out)) (i32.const 1000) (i32.const 32)))
+      (i32.const 0)))`).emitBinary();
+  const p = Pipeline.loadSync(bytes, {
+    entry: 'moves',
+    arguments: [{ name: '__user_context', kind: 'scalar', type: 'handle' }, { name: 'out', kind: 'output', type: 'uint8', dimensions: 1 }],
+  });
+  const out = new Uint8Array(32);
+  p.run({ out: { data: out, shape: [32] } });
+  const want = [0, 1, 0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, ...Array(4).fill(255), ...Array(8).fill(255), ...Array(4).fill(255)];
+  assert.deepEqual([...out], want);
+});

@@ -130,14 +130,16 @@ test('the tarball holds what users need and nothing else', () => {
   needed.push(...bins);
   // The executor's JavaScript half (wasm-bindgen snippets), one per build.
   const optional = [
-    /^pkg\/(node|web)\/snippets\/halide_wasm_executor-[0-9a-f]+\/src\/js\/marshal\.js$/,
+    /^pkg\/(node|web)\/snippets\/halide_wasm_executor-[0-9a-f]+\/src\/js\/(marshal|libc)\.js$/,
     /^pkg\/node\/snippets\/package\.json$/,
   ];
   if ((pkg.files ?? []).some((f) => /^\.?\/?cli\/?$/.test(f))) optional.push(/^cli\/[\w.-]+\.(m?js|cjs)$/);
 
   const { files } = pack();
   for (const build of ['node', 'web']) {
-    assert.ok(files.some((f) => f.startsWith(`pkg/${build}/snippets/`) && f.endsWith('/marshal.js')), `pkg/${build} ships marshal.js`);
+    for (const js of ['marshal.js', 'libc.js']) {
+      assert.ok(files.some((f) => f.startsWith(`pkg/${build}/snippets/`) && f.endsWith(`/${js}`)), `pkg/${build} ships ${js}`);
+    }
   }
   const missing = needed.filter((f) => !files.includes(f));
   assert.deepEqual(missing, [], `missing from the tarball, which holds:\n${files.join("\n")}`);
