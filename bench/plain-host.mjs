@@ -115,16 +115,22 @@ export class PlainHost {
   }
 
   attach(instance) {
+    const ex = this.attachMemory(instance);
+    const argvName = Object.keys(ex).find((k) => k.endsWith('_argv'));
+    this.name = argvName.slice(0, -5);
+    this.entry = ex[argvName];
+    this.arguments = this.readMetadata(ex[this.name + '_metadata']());
+  }
+
+  /** Binds the instance's memory and heap (all a module without Halide metadata needs). */
+  attachMemory(instance) {
     this.instance = instance;
     const ex = instance.exports;
     this.memory = ex.memory;
     this.view = new Uint8Array(this.memory.buffer);
     this.top = (ex.__heap_base.value + 15) & ~15;
     this.bins = new Map(); // size -> [free pointers of exactly that size]
-    const argvName = Object.keys(ex).find((k) => k.endsWith('_argv'));
-    this.name = argvName.slice(0, -5);
-    this.entry = ex[argvName];
-    this.arguments = this.readMetadata(ex[this.name + '_metadata']());
+    return ex;
   }
 
   u8() {

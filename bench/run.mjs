@@ -342,6 +342,74 @@ async function allocatorRow() {
   }
 }
 
+// ---- import calls ---------------------------------------------------------------
+// Each row is a small hand-written module (assembled with binaryen) whose one
+// JIT-flavour function calls an `env` import in a loop, so its time is the
+// imports' own. Ours: the executor's import object (via Pipeline, entry +
+// arguments); plain: the plain host's `env` functions, the same module
+// instantiated directly.
+const IMPORT_LOOPS = [
+  { id: 'malloc', row: 'guest malloc(64)+malloc(200)+2x free', calls: 4,
+    imports: ['(import "env" "malloc" (func $malloc (param i32) (result i32)))', '(import "env" "free" (func $free (param i32)))'],
+    body: `(local.set $p (call $malloc (i32.const 64)))
+           (local.set $q (call $malloc (i32.const 200)))
+           (call $free (local.get $p))
+           (call $free (local.get $q))` },
+  { id: 'memcpy', row: 'guest memcpy 64 B', calls: 1,
+    imports: ['(import "env" "memcpy" (func $memcpy (param i32 i32 i32) (result i32)))'],
+    body: '(drop (call $memcpy (i32.const 8192) (i32.const 4096) (i32.const 64)))' },
+  { id: 'sinf', row: 'guest sinf (random in [-3, 3])', calls: 1, data: true,
+    imports: ['(import "env" "sinf" (func $f (param f32) (result f32)))'],
+    body: '(local.set $acc (f32.add (local.get $acc) (call $f (f32.load (local.get $a)))))' },
+  { id: 'atan2f', row: 'guest atan2f (random in [-3, 3])', calls: 1, data: true,
+    imports: ['(import "env" "atan2f" (func $f (param f32 f32) (result f32)))'],
+    body: '(local.set $acc (f32.add (local.get $acc) (call $f (f32.load (local.get $a)) (f32.load offset=4 (local.get $a)))))' },
+];
+
+function importLoop(spec) {
+  // `data` rows read their arguments from 64 KiB of random floats at 65536.
+  return `(module
+    ${spec.imports.join('\n    ')}
+    (memory (export "memory") 4)
+    (global (export "__heap_base") i32 (i32.const 131072))
+    (func (export "loop") (param $uc i32) (param $n i32) (result i32)
+      (local $p i32) (local $q i32) (local $a i32) (local $acc f32)
+      (block $done (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $a (i32.add (i32.const 65536) (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const 65528))))
+        ${spec.body}
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l)))
+      (i32.and (i32.reinterpret_f32 (local.get $acc)) (i32.const 0))))`;
+}
+
+async function importRows() {
+  const { default: binaryen } = await import('binaryen');
+  const n = QUICK ? 20000 : 200000;
+  const args = [{ name: '__user_context', kind: 'scalar', type: 'handle' }, { name: 'n', kind: 'scalar', type: 'int32' }];
+  for (const spec of IMPORT_LOOPS) {
+    const m = binaryen.parseText(importLoop(spec));
+    const bytes = m.emitBinary();
+    m.dispose();
+    const p = Pipeline.loadSync(bytes, { entry: 'loop', arguments: args });
+    const h = new PlainHost(quiet);
+    const { instance } = await WebAssembly.instantiate(bytes, h.imports);
+    h.attachMemory(instance);
+    const random = fill(Float32Array, 16384, 5, -3, 3);
+    if (spec.data) {
+      const mem = p.allocBuffer('float32', [1]); // any view of our guest's memory
+      new Float32Array(mem.data.buffer, 65536, 16384).set(random);
+      p.freeBuffer(mem);
+      new Float32Array(instance.exports.memory.buffer, 65536, 16384).set(random);
+    }
+    const { med } = sideBySide({ ours: () => p.run({ n }), plain: () => instance.exports.loop(0, n) }, { reps: 1 });
+    const per = (ms) => (ms * 1e6) / n / spec.calls;
+    progress(row({ id: `import:${spec.id}`, group: 'import calls', row: spec.row, unit: 'ns',
+      ours: per(med.ours), baseline: per(med.plain), baselineName: 'plain JS host', target: TARGET_PLAIN,
+      note: `ns per import call, ${n.toLocaleString('en')} iterations${spec.id === 'malloc' ? '; ours: wasm exports + allocator cache, plain: JS bump + exact-size free lists' : ''}` }));
+  }
+}
+
 // ---- native Halide (bench/native.py) -------------------------------------------
 function nativeRows() {
   const skipAll = (why) => {
@@ -442,6 +510,7 @@ await plainRows();
 await marshalRows();
 await loadRow();
 await allocatorRow();
+await importRows();
 nativeRows();
 
 const text = table();

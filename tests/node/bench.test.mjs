@@ -14,6 +14,7 @@ const ROWS = [
   ...MODULES.map((m) => `plain:${m}`),
   'marshal:copy:0', 'marshal:alloc:0', 'marshal:copy:1', 'marshal:alloc:1',
   'load', 'allocator',
+  'import:malloc', 'import:memcpy', 'import:sinf', 'import:atan2f',
   ...MODULES.map((m) => `native:${m}`),
   ...MODULES.map((m) => `wasmjit:${m}`),
 ];
