@@ -45,7 +45,7 @@ extern "C" {
 }
 
 /// The functions of `libc.js`.
-const JS_LIBC: &[&str] = &["memcpy", "memmove", "memset"];
+const JS_LIBC: &[&str] = &["memcpy", "memmove", "memset", "__cxa_atexit"];
 
 /// The import object and the closures it refers to.
 pub struct Imports {
@@ -380,8 +380,6 @@ fn host_function(name: &str, g: Rc<Guest>) -> (JsValue, Box<dyn Any>) {
                 }
             },
         )),
-        // Destructors at exit never run: the instance is simply dropped.
-        "__cxa_atexit" => wrap(Closure::<dyn Fn(u32, u32, u32) -> i32>::new(|_, _, _| 0)),
         "halide_current_thread_id" => wrap(Closure::<dyn Fn() -> i32>::new(|| 0)),
         other => unreachable!("check_supported admitted unknown import {other}"),
     }

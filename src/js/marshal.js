@@ -26,6 +26,9 @@ const KINDS = new Map(
   ].map((name, i) => [name, i]),
 );
 const EMPTY = [];
+/// Arrays up to this many elements are copied by a loop: cheaper than the
+/// view a `set` of part of the memory needs.
+const SMALL = 64;
 // Constructors by kind, for copies without a byte view (Float16Array only
 // where the engine has it).
 const CTORS = [
@@ -67,6 +70,7 @@ export class Marshal {
     this.u8 = null;
     /// Views of the guest memory by kind, made with `u8`.
     this.typed = [];
+    this.kindsScratch = new Array(names.length).fill(0);
   }
 
   /// Views of the executor's memory, current (its growth detaches the old
@@ -109,7 +113,8 @@ export class Marshal {
     const { names, classes, dims } = this;
     const guest = memory ? memory.buffer : undefined;
     const data = new Array(names.length);
-    const kinds = new Array(names.length);
+    // Numbers only: kept between runs (a nested run never writes them).
+    const kinds = this.kindsScratch;
     let k = 0;
     let present = 0;
     for (let i = 0; i < names.length; i++) {
@@ -157,7 +162,10 @@ export class Marshal {
       k = base + 3 * d;
     }
     // An unknown key, or a known one set to undefined: Rust says which.
-    if (Object.keys(args).length !== present) return BAIL;
+    // (for-in also counts inherited keys, which `present` counts too.)
+    let keys = 0;
+    for (const _ in args) keys++;
+    if (keys !== present) return BAIL;
     this.data = data;
     this.kinds = kinds;
     return k;
@@ -213,8 +221,9 @@ export class Marshal {
     for (let i = ins >>> 2, end = i + 3 * nIns; i < end; i += 3) {
       const a = data[ops[i]];
       const v = this.typedView(ops[i], a, ops[i + 2]);
-      if (v !== undefined) v.set(a, ops[i + 1] / v.BYTES_PER_ELEMENT);
-      else u8.set(new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]), ops[i + 1]);
+      if (v === undefined) u8.set(new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]), ops[i + 1]);
+      else if (a.length > SMALL) v.set(a, ops[i + 1] / v.BYTES_PER_ELEMENT);
+      else for (let j = 0, to = ops[i + 1] / v.BYTES_PER_ELEMENT; j < a.length; j++) v[to + j] = a[j];
     }
     const r = direct === undefined ? entry(at) : entry(...direct);
     return typeof r === 'number' ? r : Number(r ?? 0);
@@ -233,7 +242,8 @@ export class Marshal {
       const v = this.typedView(ops[i], a, ops[i + 2]);
       if (v !== undefined) {
         const from = at / v.BYTES_PER_ELEMENT;
-        a.set(v.subarray(from, from + a.length));
+        if (a.length > SMALL) a.set(v.subarray(from, from + a.length));
+        else for (let j = 0; j < a.length; j++) a[j] = v[from + j];
       } else {
         new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]).set(u8.subarray(at, at + ops[i + 2]));
       }
