@@ -177,10 +177,14 @@ export class Marshal {
     this.kinds = EMPTY;
   }
 
-  /// Lets go of the caller's arrays.
+  /// Lets go of the caller's arrays and of the guest memory (after a
+  /// failed run its instance may be dropped; after dispose it is).
   release() {
     this.data = EMPTY;
     this.kinds = EMPTY;
+    this.memory = null;
+    this.u8 = null;
+    this.typed = [];
   }
 
   /// A byte view of the whole guest memory, made again after a growth.

@@ -661,6 +661,7 @@ impl Pipeline {
         }
         self.disposed.set(true);
         self.live.borrow_mut().take();
+        self.marshal.release();
         Ok(())
     }
 }

@@ -321,3 +321,30 @@ test('disposed and dropped pipelines free their instance and import closures', a
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { made: 20, left: 0 });
 });
+
+test("dispose lets go of the guest memory (and of the caller's arrays) while the Pipeline object lives on", async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    const { Pipeline } = require('halide-wasm-executor');
+    const bytes = require('fs').readFileSync('fixtures/bench_tiny.wasm');
+    const p = Pipeline.loadSync(bytes);
+    let collected = [];
+    const registry = new FinalizationRegistry((what) => collected.push(what));
+    (() => {
+      const input = new Int32Array(16), out = new Int32Array(16);
+      p.run({ input: { data: input, shape: [4, 4] }, k: 1, bench_tiny: { data: out, shape: [4, 4] } });
+      registry.register(input, 'input');
+      registry.register(out, 'output');
+      const b = p.allocBuffer('int32', [4]);
+      registry.register(b.data.buffer, 'guest memory');
+    })();
+    p.dispose();
+    (async () => {
+      for (let i = 0; i < 30 && collected.length < 3; i++) { gc(); await new Promise((r) => setTimeout(r, 10)); }
+      console.log(JSON.stringify({ collected: collected.sort(), alive: typeof p.run }));
+    })();`;
+  const root = new URL('../../', import.meta.url);
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { collected: ['guest memory', 'input', 'output'], alive: 'function' });
+});
