@@ -164,3 +164,33 @@ test("the guest's memcpy, memmove and memset (plain JS imports) move the right b
   const want = [0, 1, 0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15, ...Array(4).fill(255), ...Array(8).fill(255), ...Array(4).fill(255)];
   assert.deepEqual([...out], want);
 });
+
+test("a pipeline run from inside another's extern stage: each guest's malloc and free reach its own heap", () => {
+  const c = manifest.cases.find((k) => k.name === 'extern_stage');
+  const inner = Pipeline.loadSync(wasmBytes('bench_multistage'), quiet);
+  const n = 64;
+  const innerIn = Float32Array.from({ length: n * n }, (_, i) => (i % 17) / 17);
+  const reference = new Float32Array(n * n);
+  inner.run({ input: { data: innerIn, shape: [n, n] }, bench_multistage: { data: reference, shape: [n, n] } });
+  let nested = 0;
+  const options = optionsFor(c);
+  for (const [name, e] of Object.entries(options.externs)) {
+    const fn = typeof e === 'function' ? e : e.fn;
+    const wrapped = (...args) => {
+      // Allocates and frees ten blocks in the inner guest's heap.
+      const out = new Float32Array(n * n);
+      inner.run({ input: { data: innerIn, shape: [n, n] }, bench_multistage: { data: out, shape: [n, n] } });
+      assert.deepEqual(out, reference);
+      nested++;
+      return fn(...args);
+    };
+    options.externs[name] = typeof e === 'function' ? wrapped : { ...e, fn: wrapped };
+  }
+  const outer = Pipeline.loadSync(wasmBytes(c.module), { ...quiet, ...options });
+  const { args, outputs } = prepare(c);
+  outer.run(args);
+  assert.ok(nested > 0);
+  for (const o of outputs) assert.equal(compare(o.type, o.data, o.expected, c.tolerance), null, o.name);
+  assert.equal(outer.stats().liveAllocations, 0);
+  assert.equal(inner.stats().liveAllocations, 0);
+});
