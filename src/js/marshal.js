@@ -26,9 +26,12 @@ const KINDS = new Map(
   ].map((name, i) => [name, i]),
 );
 const EMPTY = [];
-/// Arrays up to this many elements are copied by a loop: cheaper than the
-/// view a `set` of part of the memory needs.
+/// Integer arrays up to this many elements are copied by a loop: cheaper
+/// than the view a `set` of part of the memory needs. (Not floats: a loop
+/// through JavaScript numbers may change a NaN's bits; not bigints, which
+/// it would allocate.)
 const SMALL = 64;
+const LOOPED = [true, true, true, true, true, false, true, true, false, false, false, false];
 // Constructors by kind, for copies without a byte view (Float16Array only
 // where the engine has it).
 const CTORS = [
@@ -226,7 +229,7 @@ export class Marshal {
       const a = data[ops[i]];
       const v = this.typedView(ops[i], a, ops[i + 2]);
       if (v === undefined) u8.set(new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]), ops[i + 1]);
-      else if (a.length > SMALL) v.set(a, ops[i + 1] / v.BYTES_PER_ELEMENT);
+      else if (a.length > SMALL || !LOOPED[this.kinds[ops[i]]]) v.set(a, ops[i + 1] / v.BYTES_PER_ELEMENT);
       else for (let j = 0, to = ops[i + 1] / v.BYTES_PER_ELEMENT; j < a.length; j++) v[to + j] = a[j];
     }
     const r = direct === undefined ? entry(at) : entry(...direct);
@@ -246,7 +249,7 @@ export class Marshal {
       const v = this.typedView(ops[i], a, ops[i + 2]);
       if (v !== undefined) {
         const from = at / v.BYTES_PER_ELEMENT;
-        if (a.length > SMALL) a.set(v.subarray(from, from + a.length));
+        if (a.length > SMALL || !LOOPED[this.kinds[ops[i]]]) a.set(v.subarray(from, from + a.length));
         else for (let j = 0; j < a.length; j++) a[j] = v[from + j];
       } else {
         new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]).set(u8.subarray(at, at + ops[i + 2]));

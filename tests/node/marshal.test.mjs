@@ -194,3 +194,34 @@ test("a pipeline run from inside another's extern stage: each guest's malloc and
   assert.equal(outer.stats().liveAllocations, 0);
   assert.equal(inner.stats().liveAllocations, 0);
 });
+
+test('small float buffers keep every bit, NaN payloads included, both ways', async () => {
+  const { default: binaryen } = await import('binaryen');
+  const bytes = binaryen.parseText(`(module
+    (import "env" "memcpy" (func $memcpy (param i32 i32 i32) (result i32)))
+    (memory (export "memory") 2)
+    (global (export "__heap_base") i32 (i32.const 4096))
+    (func (export "copy") (param $uc i32) (param $in i32) (param $out i32) (result i32)
+      (drop (call $memcpy (i32.load offset=12 (local.get $out)) (i32.load offset=12 (local.get $in)) (i32.const 32)))
+      (i32.const 0)))`).emitBinary();
+  for (const [type, A, bits] of [['float32', Float32Array, Uint32Array], ['float64', Float64Array, BigUint64Array]]) {
+    const p = Pipeline.loadSync(bytes, {
+      entry: 'copy',
+      arguments: [
+        { name: '__user_context', kind: 'scalar', type: 'handle' },
+        { name: 'in', kind: 'input', type, dimensions: 1 },
+        { name: 'out', kind: 'output', type, dimensions: 1 },
+      ],
+    });
+    const n = 32 / A.BYTES_PER_ELEMENT;
+    const input = new A(n);
+    const raw = new bits(input.buffer);
+    // Signalling and payload-carrying NaNs, a negative zero, a denormal.
+    raw.set(type === 'float32'
+      ? [0x7f800001, 0xffc12345, 0x80000000, 0x00000001, 0x7fbfffff, 0x3f800000, 0xff800001, 0x7fc00000]
+      : [0x7ff0000000000001n, 0xfff8123456789abcn, 0x8000000000000000n, 1n]);
+    const out = new A(n);
+    p.run({ in: { data: input, shape: [n] }, out: { data: out, shape: [n] } });
+    assert.deepEqual([...new bits(out.buffer)], [...raw], type);
+  }
+});
