@@ -165,10 +165,7 @@ export class Marshal {
       k = base + 3 * d;
     }
     // An unknown key, or a known one set to undefined: Rust says which.
-    // (for-in also counts inherited keys, which `present` counts too.)
-    let keys = 0;
-    for (const _ in args) keys++;
-    if (keys !== present) return BAIL;
+    if (Object.keys(args).length !== present) return BAIL;
     this.data = data;
     this.kinds = kinds;
     return k;
