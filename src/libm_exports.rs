@@ -103,10 +103,12 @@ exports! {
 
 /// The export that implements import `name`, if it is one of ours.
 pub fn export_for(name: &str) -> Option<&'static str> {
-    LIBM_IMPORTS
-        .iter()
-        .find(|(i, _)| *i == name)
-        .map(|(_, e)| *e)
+    lookup(LIBM_IMPORTS, name)
+}
+
+/// The export paired with import `name` in a `(import, export)` table.
+pub fn lookup(table: &[(&str, &'static str)], name: &str) -> Option<&'static str> {
+    table.iter().find(|(i, _)| *i == name).map(|(_, e)| *e)
 }
 
 #[cfg(test)]

@@ -11,6 +11,18 @@ use crate::core::error::GuestError;
 /// Longest C string the host will read from the guest (names, messages).
 pub const MAX_CSTR: u32 = 1 << 20;
 
+/// Fails unless `[ptr, ptr + len)` lies inside a memory of `size` bytes.
+pub fn check_within(ptr: u32, len: u64, size: u64) -> Result<(), GuestError> {
+    if ptr as u64 + len > size {
+        return Err(GuestError::OutOfBounds {
+            ptr: ptr as u64,
+            len,
+            size,
+        });
+    }
+    Ok(())
+}
+
 /// Checked access to a guest's linear memory.
 pub trait GuestMemory {
     /// Current size in bytes.
@@ -24,15 +36,7 @@ pub trait GuestMemory {
 
     /// Fails unless `[ptr, ptr + len)` lies inside the memory.
     fn check(&self, ptr: u32, len: u64) -> Result<(), GuestError> {
-        let size = self.size();
-        if ptr as u64 + len > size {
-            return Err(GuestError::OutOfBounds {
-                ptr: ptr as u64,
-                len,
-                size,
-            });
-        }
-        Ok(())
+        check_within(ptr, len, self.size())
     }
 
     fn read_array<const N: usize>(&self, ptr: u32) -> Result<[u8; N], GuestError> {

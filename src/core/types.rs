@@ -275,7 +275,7 @@ mod tests {
     #[test]
     fn array_kinds_are_numbered_as_marshal_js_numbers_them() {
         let js = include_str!("../js/marshal.js");
-        let list = &js[js.find("new Map(").unwrap()..js.find(".map((name, i)").unwrap()];
+        let list = &js[js.find("const KIND_NAMES = [").unwrap()..js.find("const KINDS").unwrap()];
         let names: Vec<&str> = list.split('\'').skip(1).step_by(2).collect();
         let ours: Vec<&str> = ArrayKind::ALL
             .iter()

@@ -56,6 +56,15 @@ pub struct GuestBuffers<'a> {
     pub regions: &'a [(u32, u32)],
 }
 
+/// Whether `[start, start + bytes)` lies inside one of the live
+/// `allocBuffer` blocks `regions`, each `(host, bytes)`.
+pub fn in_allocated(regions: &[(u32, u32)], start: u32, bytes: u64) -> bool {
+    let (start, end) = (start as u64, start as u64 + bytes);
+    regions
+        .iter()
+        .any(|(h, n)| start >= *h as u64 && end <= *h as u64 + *n as u64)
+}
+
 /// Checks `args` (an object keyed by argument name) against the metadata,
 /// property by property: the full reader, for what the batched one in
 /// [`crate::js::marshal`] leaves, and the one that words every error.
@@ -144,15 +153,7 @@ pub fn plan(
             let buf = convert::buffer_from_js(a, elem, &v)?;
             let in_guest = match &guest {
                 Some(g) if js_sys::Object::is(&buf.buffer, &g.memory) => {
-                    let (start, end) = (
-                        buf.byte_offset as u64,
-                        buf.byte_offset as u64 + buf.shape.span_bytes(),
-                    );
-                    if !g
-                        .regions
-                        .iter()
-                        .any(|(h, n)| start >= *h as u64 && end <= *h as u64 + *n as u64)
-                    {
+                    if !in_allocated(g.regions, buf.byte_offset, buf.shape.span_bytes()) {
                         return Err(Error::bad_arg(
                             &a.name,
                             "data views the pipeline's own memory but not a live buffer from allocBuffer",

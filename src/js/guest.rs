@@ -21,7 +21,7 @@
 
 use crate::core::allocator::{AllocError, HeapAllocator};
 use crate::core::error::{Error, GuestError, Result};
-use crate::core::memory::GuestMemory;
+use crate::core::memory::{check_within, GuestMemory};
 use crate::js::marshal::Marshal;
 use crate::js::options::Hooks;
 use crate::js::sys::FallibleMemory;
@@ -71,17 +71,11 @@ impl GuestMem {
 
     /// A fresh view of `[ptr, ptr + len)`.
     pub fn view(&self, ptr: u32, len: u32) -> Result<Uint8Array, GuestError> {
-        let buffer = self.buffer();
-        let size = buffer.byte_length() as u64;
-        if ptr as u64 + len as u64 > size {
-            return Err(GuestError::OutOfBounds {
-                ptr: ptr as u64,
-                len: len as u64,
-                size,
-            });
-        }
+        self.check(ptr, len as u64)?;
         Ok(Uint8Array::new_with_byte_offset_and_length(
-            &buffer, ptr, len,
+            &self.buffer(),
+            ptr,
+            len,
         ))
     }
 
@@ -197,19 +191,10 @@ impl GuestMemory for GuestMem {
     }
 
     fn check(&self, ptr: u32, len: u64) -> Result<(), GuestError> {
-        let end = ptr as u64 + len;
-        if end <= self.known_size.get() {
+        if ptr as u64 + len <= self.known_size.get() {
             return Ok(());
         }
-        let size = self.size();
-        if end > size {
-            return Err(GuestError::OutOfBounds {
-                ptr: ptr as u64,
-                len,
-                size,
-            });
-        }
-        Ok(())
+        check_within(ptr, len, self.size())
     }
 
     fn read(&self, ptr: u32, out: &mut [u8]) -> Result<(), GuestError> {

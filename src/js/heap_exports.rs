@@ -43,8 +43,5 @@ pub extern "C" fn hwe_free(ptr: u32) {
 
 /// The export implementing heap import `name`.
 pub fn export_for(name: &str) -> Option<&'static str> {
-    HEAP_IMPORTS
-        .iter()
-        .find(|(i, _)| *i == name)
-        .map(|(_, e)| *e)
+    crate::libm_exports::lookup(HEAP_IMPORTS, name)
 }

@@ -19,25 +19,21 @@ const BAIL = 0xffffffff;
 const USER_CONTEXT = 0;
 const SCALAR = 1;
 // Typed-array kinds, as Rust's `ArrayKind` orders them.
-const KINDS = new Map(
-  [
-    'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Float16Array',
-    'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
-  ].map((name, i) => [name, i]),
-);
+const KIND_NAMES = [
+  'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Float16Array',
+  'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
+];
+const KINDS = new Map(KIND_NAMES.map((name, i) => [name, i]));
+// Constructors by kind, for copies without a byte view (Float16Array only
+// where the engine has it).
+const CTORS = KIND_NAMES.map((name) => globalThis[name]);
 const EMPTY = [];
 /// Integer arrays up to this many elements are copied by a loop: cheaper
 /// than the view a `set` of part of the memory needs. (Not floats: a loop
 /// through JavaScript numbers may change a NaN's bits; not bigints, which
 /// it would allocate.)
 const SMALL = 64;
-const LOOPED = [true, true, true, true, true, false, true, true, false, false, false, false];
-// Constructors by kind, for copies without a byte view (Float16Array only
-// where the engine has it).
-const CTORS = [
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, globalThis.Float16Array,
-  Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
-];
+const LOOPED = KIND_NAMES.map((name) => !/^(Float|Big)/.test(name));
 
 /// Copies `list[0..d]` into `out` at `k`; false unless it is an array of d numbers.
 function numbers(list, d, out, k) {

@@ -19,7 +19,7 @@ use crate::core::layout::BufferShape;
 use crate::core::metadata::{ArgKind, Metadata};
 use crate::core::scalar::{self, Scalar};
 use crate::core::types::ArrayKind;
-use crate::js::call::{Slot, USER_CONTEXT};
+use crate::js::call::{self, Slot, USER_CONTEXT};
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
@@ -100,13 +100,10 @@ fn class_of(a: &crate::core::metadata::Argument) -> ArgClass {
 }
 
 impl Marshal {
-    /// The reader for `meta`'s arguments, and the read-out's length.
-    pub fn for_metadata(meta: &Metadata) -> (Marshal, usize) {
-        let names: Array = meta
-            .arguments
-            .iter()
-            .map(|a| JsValue::from_str(&a.name))
-            .collect();
+    /// The reader for `meta`'s arguments (named by `names`, the same
+    /// strings as JavaScript values), and the read-out's length.
+    pub fn for_metadata(meta: &Metadata, names: &[JsValue]) -> (Marshal, usize) {
+        let names: Array = names.iter().collect();
         let classes: Vec<u8> = meta.arguments.iter().map(|a| class_of(a) as u8).collect();
         let dims: Vec<u32> = meta.arguments.iter().map(|a| a.dimensions).collect();
         let len = meta
@@ -177,13 +174,11 @@ pub fn decode(meta: &Metadata, f: &[f64], regions: &[(u32, u32)]) -> Option<Vec<
                 )
                 .ok()?;
                 let in_guest = if f[k + 3] != 0.0 {
-                    let start = f[k + 2] as u64;
-                    let end = start + shape.span_bytes();
-                    regions
-                        .iter()
-                        .any(|(h, n)| start >= *h as u64 && end <= *h as u64 + *n as u64)
-                        .then_some(start as u32)?;
-                    Some(start as u32)
+                    let start = f[k + 2] as u32;
+                    if !call::in_allocated(regions, start, shape.span_bytes()) {
+                        return None;
+                    }
+                    Some(start)
                 } else {
                     None
                 };

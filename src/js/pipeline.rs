@@ -283,13 +283,13 @@ impl Pipeline {
             .filter(|a| a.name != USER_CONTEXT)
             .map(convert::argument_to_js)
             .collect();
-        let names_js = loaded
+        let names_js: Vec<JsValue> = loaded
             .meta
             .arguments
             .iter()
             .map(|a| JsValue::from_str(&a.name))
             .collect();
-        let (marshal, read_len) = Marshal::for_metadata(&loaded.meta);
+        let (marshal, read_len) = Marshal::for_metadata(&loaded.meta, &names_js);
         Ok(Pipeline {
             names_js,
             marshal,
