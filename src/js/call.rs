@@ -390,8 +390,15 @@ fn execute_in(
         .into());
     }
     mem.copy_out_all(marshal, block, run.layout.total, &run.outs)
-        .map_err(Error::from)?;
-    Ok(())
+        .map_err(Error::from)?
+        .map_err(|thrown| Failure {
+            error: Error::bad_input(format!(
+                "an output's data could not be written back ({}); was its buffer detached or transferred during the run?",
+                describe(&thrown)
+            )),
+            cause: Some(thrown),
+            poisoned: false,
+        })
 }
 
 /// A scalar as the wasm parameter of its type takes it from JavaScript:

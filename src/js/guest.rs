@@ -143,7 +143,7 @@ impl GuestMem {
             });
         }
         self.check_batch(block, len, ins)?;
-        Ok(marshal.call(
+        let r = marshal.call(
             &self.memory,
             entry,
             direct,
@@ -152,21 +152,34 @@ impl GuestMem {
             stage.len() as u32,
             ins.as_ptr() as u32,
             (ins.len() / 3) as u32,
-        ))
+        );
+        // The entry point returns integers: NaN means something threw.
+        Ok(if r.is_nan() {
+            Err(marshal.take_thrown())
+        } else {
+            Ok(r)
+        })
     }
 
     /// Copies a run's outputs (`outs`: `[argument, address, bytes]` triples
     /// inside its block) back to the caller's arrays, in one crossing.
+    /// The inner error is what a copy threw (a caller's array was
+    /// detached during the run).
     pub fn copy_out_all(
         &self,
         marshal: &Marshal,
         block: u32,
         len: u32,
         outs: &[u32],
-    ) -> Result<(), GuestError> {
+    ) -> Result<std::result::Result<(), JsValue>, GuestError> {
         self.check_batch(block, len, outs)?;
-        marshal.copy_out(&self.memory, outs.as_ptr() as u32, (outs.len() / 3) as u32);
-        Ok(())
+        Ok(
+            if marshal.copy_out(&self.memory, outs.as_ptr() as u32, (outs.len() / 3) as u32) {
+                Ok(())
+            } else {
+                Err(marshal.take_thrown())
+            },
+        )
     }
 
     /// `strlen`: the distance to the first NUL at or after `ptr`.

@@ -34,6 +34,13 @@ const EMPTY = [];
 /// it would allocate.)
 const SMALL = 64;
 const LOOPED = KIND_NAMES.map((name) => !/^(Float|Big)/.test(name));
+const U32 = KINDS.get('Uint32Array');
+/// Stages up to this many bytes are copied word by word: cheaper than the
+/// subarray a `set` needs.
+const SMALL_STAGE = 1024;
+/// What `call` returns when it caught an exception (the entry point itself
+/// returns integers): `takeThrown` then hands it to Rust.
+const THREW = NaN;
 
 /// Copies `list[0..d]` into `out` at `k`; false unless it is an array of d numbers.
 function numbers(list, d, out, k) {
@@ -47,11 +54,10 @@ function numbers(list, d, out, k) {
 }
 
 export class Marshal {
-  /// `names[i]`, `classes[i]` and `dims[i]` describe argument i; `len` is
-  /// the read-out's length; `home` is the executor's own memory, where Rust
-  /// passes its buffers by address (views of it are made again after it
-  /// grows).
-  constructor(names, classes, dims, len, home) {
+  /// `names[i]`, `classes[i]` and `dims[i]` describe argument i; `home` is
+  /// the executor's own memory, where Rust passes its buffers by address
+  /// (views of it are made again after it grows).
+  constructor(names, classes, dims, home) {
     this.names = names;
     this.classes = Array.from(classes);
     this.dims = Array.from(dims);
@@ -59,7 +65,6 @@ export class Marshal {
     this.homeF64 = new Float64Array(0);
     this.homeU8 = new Uint8Array(0);
     this.homeU32 = new Uint32Array(0);
-    this.out = new Float64Array(len);
     this.reading = false;
     /// The caller's typed arrays of the current run, by argument index,
     /// and their kinds when the batched reader read them.
@@ -70,6 +75,8 @@ export class Marshal {
     /// Views of the guest memory by kind, made with `u8`.
     this.typed = [];
     this.kindsScratch = new Array(names.length).fill(0);
+    /// What `call` or `copyOut` caught, until Rust takes it.
+    this.thrown = undefined;
   }
 
   /// Views of the executor's memory, current (its growth detaches the old
@@ -92,12 +99,12 @@ export class Marshal {
     if (this.reading) return BAIL;
     this.reading = true;
     try {
-      const k = this.readInto(args, memory, this.out);
-      if (k !== BAIL) {
-        this.views();
-        this.homeF64.set(this.out, to >>> 3);
-      }
-      return k;
+      this.views();
+      const home = this.homeF64;
+      const k = this.readInto(args, memory, home, to >>> 3);
+      // A getter that made this module's memory grow detached `home`, and
+      // the writes were lost.
+      return home.length === 0 ? BAIL : k;
     } catch {
       // A throwing getter or proxy trap: the full reader treats it as
       // Rust's Reflect::get does.
@@ -107,14 +114,15 @@ export class Marshal {
     }
   }
 
-  readInto(args, memory, out) {
+  /// Writes the read-out into `out` from index `k`; its length, or BAIL.
+  readInto(args, memory, out, k) {
     if (typeof args !== 'object' || args === null) return BAIL;
     const { names, classes, dims } = this;
     const guest = memory ? memory.buffer : undefined;
     const data = new Array(names.length);
     // Numbers only: kept between runs (a nested run never writes them).
     const kinds = this.kindsScratch;
-    let k = 0;
+    const start = k;
     let present = 0;
     for (let i = 0; i < names.length; i++) {
       const cls = classes[i];
@@ -164,7 +172,7 @@ export class Marshal {
     if (Object.keys(args).length !== present) return BAIL;
     this.data = data;
     this.kinds = kinds;
-    return k;
+    return k - start;
   }
 
   /// The caller's arrays for this run, when Rust read the arguments itself.
@@ -211,44 +219,75 @@ export class Marshal {
   /// address, bytes] at executor address `ins`), then calls `entry` with the
   /// argv table at `at`, or with the arguments in `direct` when that is an
   /// array (Halide's JIT flavour). Returns what `entry` returns, as a
-  /// number (0 for nothing).
+  /// number (0 for nothing), or THREW.
+  ///
+  /// Exceptions are caught here rather than by a wasm-bindgen `catch`,
+  /// whose wrapper makes a closure and an `arguments` object per call.
   call(memory, entry, direct, at, stage, stageLen, ins, nIns) {
-    const u8 = this.bytes(memory);
-    this.views();
-    u8.set(this.homeU8.subarray(stage, stage + stageLen), at);
-    const data = this.data;
-    const ops = this.homeU32;
-    for (let i = ins >>> 2, end = i + 3 * nIns; i < end; i += 3) {
-      const a = data[ops[i]];
-      const v = this.typedView(ops[i], a, ops[i + 2]);
-      if (v === undefined) u8.set(new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]), ops[i + 1]);
-      else if (a.length > SMALL || !LOOPED[this.kinds[ops[i]]]) v.set(a, ops[i + 1] / v.BYTES_PER_ELEMENT);
-      else for (let j = 0, to = ops[i + 1] / v.BYTES_PER_ELEMENT; j < a.length; j++) v[to + j] = a[j];
+    try {
+      const u8 = this.bytes(memory);
+      this.views();
+      if (((stage | at | stageLen) & 3) === 0 && stageLen <= SMALL_STAGE) {
+        let g = this.typed[U32];
+        if (g === undefined) g = this.typed[U32] = new Uint32Array(u8.buffer);
+        const h = this.homeU32;
+        for (let i = stage >>> 2, j = at >>> 2, end = i + (stageLen >>> 2); i < end; i++, j++) g[j] = h[i];
+      } else {
+        u8.set(this.homeU8.subarray(stage, stage + stageLen), at);
+      }
+      const data = this.data;
+      const ops = this.homeU32;
+      for (let i = ins >>> 2, end = i + 3 * nIns; i < end; i += 3) {
+        const a = data[ops[i]];
+        const v = this.typedView(ops[i], a, ops[i + 2]);
+        if (v === undefined) u8.set(new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]), ops[i + 1]);
+        else if (a.length > SMALL || !LOOPED[this.kinds[ops[i]]]) v.set(a, ops[i + 1] / v.BYTES_PER_ELEMENT);
+        else for (let j = 0, to = ops[i + 1] / v.BYTES_PER_ELEMENT; j < a.length; j++) v[to + j] = a[j];
+      }
+      const r = direct === undefined ? entry(at) : entry(...direct);
+      return typeof r === 'number' ? r : Number(r ?? 0);
+    } catch (e) {
+      this.thrown = e;
+      return THREW;
     }
-    const r = direct === undefined ? entry(at) : entry(...direct);
-    return typeof r === 'number' ? r : Number(r ?? 0);
   }
 
   /// Copies the outputs back (`nOuts` triples [argument, guest address,
   /// bytes] at executor address `outs`) and lets go of the caller's arrays.
+  /// False when a copy threw (a callback detached a caller's array): then
+  /// `takeThrown` has the exception.
   copyOut(memory, outs, nOuts) {
-    const u8 = this.bytes(memory);
-    this.views();
-    const data = this.data;
-    const ops = this.homeU32;
-    for (let i = outs >>> 2, end = i + 3 * nOuts; i < end; i += 3) {
-      const a = data[ops[i]];
-      const at = ops[i + 1];
-      const v = this.typedView(ops[i], a, ops[i + 2]);
-      if (v !== undefined) {
-        const from = at / v.BYTES_PER_ELEMENT;
-        if (a.length > SMALL || !LOOPED[this.kinds[ops[i]]]) a.set(v.subarray(from, from + a.length));
-        else for (let j = 0; j < a.length; j++) a[j] = v[from + j];
-      } else {
-        new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]).set(u8.subarray(at, at + ops[i + 2]));
+    try {
+      const u8 = this.bytes(memory);
+      this.views();
+      const data = this.data;
+      const ops = this.homeU32;
+      for (let i = outs >>> 2, end = i + 3 * nOuts; i < end; i += 3) {
+        const a = data[ops[i]];
+        const at = ops[i + 1];
+        const v = this.typedView(ops[i], a, ops[i + 2]);
+        if (v !== undefined) {
+          const from = at / v.BYTES_PER_ELEMENT;
+          if (a.length > SMALL || !LOOPED[this.kinds[ops[i]]]) a.set(v.subarray(from, from + a.length));
+          else for (let j = 0; j < a.length; j++) a[j] = v[from + j];
+        } else {
+          new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]).set(u8.subarray(at, at + ops[i + 2]));
+        }
       }
+      return true;
+    } catch (e) {
+      this.thrown = e;
+      return false;
+    } finally {
+      this.data = EMPTY;
+      this.kinds = EMPTY;
     }
-    this.data = EMPTY;
-    this.kinds = EMPTY;
+  }
+
+  /// What the last `call` or `copyOut` caught (once).
+  takeThrown() {
+    const e = this.thrown;
+    this.thrown = undefined;
+    return e;
   }
 }

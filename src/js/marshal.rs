@@ -29,7 +29,7 @@ extern "C" {
     pub type Marshal;
 
     #[wasm_bindgen(constructor)]
-    fn new(names: &Array, classes: &[u8], dims: &[u32], len: u32, home: &JsValue) -> Marshal;
+    fn new(names: &Array, classes: &[u8], dims: &[u32], home: &JsValue) -> Marshal;
 
     /// Fills the read-out at address `to` of this module's memory; the
     /// slots written, or [`BAIL`].
@@ -45,9 +45,10 @@ extern "C" {
 
     /// Writes the stage at `at`, copies the inputs, calls `entry`; the
     /// stage and the input triples are passed by their address in this
-    /// module's memory. Only through `GuestMem`, which checks every guest
-    /// address first.
-    #[wasm_bindgen(method, catch)]
+    /// module's memory. Returns what `entry` returned, or NaN when
+    /// something threw (then [`Marshal::take_thrown`] has it). Only through
+    /// `GuestMem`, which checks every guest address first.
+    #[wasm_bindgen(method)]
     #[allow(clippy::too_many_arguments)]
     pub fn call(
         this: &Marshal,
@@ -59,12 +60,19 @@ extern "C" {
         stage_len: u32,
         ins: u32,
         n_ins: u32,
-    ) -> Result<f64, JsValue>;
+    ) -> f64;
 
     /// Copies the outputs back and releases the arrays; the triples are
-    /// passed by address. Only through `GuestMem`.
+    /// passed by address. False when a copy threw (then
+    /// [`Marshal::take_thrown`] has it). Only through `GuestMem`.
     #[wasm_bindgen(method, js_name = copyOut)]
-    pub fn copy_out(this: &Marshal, memory: &JsValue, outs: u32, n_outs: u32);
+    pub fn copy_out(this: &Marshal, memory: &JsValue, outs: u32, n_outs: u32) -> bool;
+
+    /// What the last `call` or `copyOut` caught. (They catch it themselves:
+    /// a wasm-bindgen `catch` wrapper costs a closure and an `arguments`
+    /// object per call.)
+    #[wasm_bindgen(method, js_name = takeThrown)]
+    pub fn take_thrown(this: &Marshal) -> JsValue;
 }
 
 /// What [`Marshal::read`] returns when Rust must read the arguments.
@@ -112,10 +120,7 @@ impl Marshal {
             .map(|a| width(class_of(a), a.dimensions))
             .sum();
         let home = wasm_bindgen::memory();
-        (
-            Marshal::new(&names, &classes, &dims, len as u32, &home),
-            len,
-        )
+        (Marshal::new(&names, &classes, &dims, &home), len)
     }
 
     /// Reads `args` into `out` (sized by [`Marshal::for_metadata`]); false

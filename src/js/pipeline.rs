@@ -56,7 +56,9 @@ struct Loaded {
 /// One live instance with its import closures.
 struct Live {
     guest: Rc<Guest>,
-    argv: Function,
+    /// The entry point (an `Rc`: a run clones it, and cloning a JS value
+    /// costs a trip to the externref table).
+    argv: Rc<Function>,
     _imports: Imports,
     /// `allocBuffer` blocks: (guest pointer, data bytes).
     owned: Vec<(u32, u32)>,
@@ -224,7 +226,7 @@ fn bind(
         .map_err(|_| Error::BadModule(format!("{name} is not a function")))?;
     Ok(Live {
         guest,
-        argv,
+        argv: Rc::new(argv),
         _imports: imports,
         owned: Vec::new(),
     })

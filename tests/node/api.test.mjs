@@ -171,6 +171,27 @@ test('extern stages: bounds query round trip, thrown errors keep their cause', (
   p.run(prepare(c).args); // the first pipeline is unaffected
 });
 
+test('a callback that detaches an output array: a clear error, and the pipeline still runs', () => {
+  const c = caseNamed('extern_stage');
+  const good = optionsFor(c).externs.ext_sum_next;
+  let victim = null;
+  const p = load(c.module, {
+    externs: {
+      ext_sum_next(pre, out) {
+        if (victim) structuredClone(victim.buffer, { transfer: [victim.buffer] });
+        victim = null;
+        return good(pre, out);
+      },
+    },
+  });
+  const f = prepare(c);
+  victim = f.outputs[0].data;
+  rejects(() => p.run(f.args), 'bad-argument', /output's data could not be written back .*detached or transferred during the run/);
+  const g = prepare(c);
+  p.run(g.args);
+  assert.equal(compare('int32', g.outputs[0].data, g.outputs[0].expected), null);
+});
+
 test('a callback that runs the same pipeline again is refused', () => {
   const c = caseNamed('extern_stage');
   let p;
