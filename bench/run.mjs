@@ -162,6 +162,13 @@ const FIXTURE_BENCHES = [
     make: () => ({ inputs: { input: { data: fill(Float32Array, SIZES.libm, 3, -3, 3), shape: [SIZES.libm] } },
       out: { A: Float32Array, shape: [SIZES.libm] }, tol: 2e-5 }),
   },
+  // One libm function alone per element: where the libm row's time goes
+  // (and how each function compares with native Halide's, glibc's).
+  ...['sinf', 'cosf', 'atan2f'].map((fn) => ({
+    module: `bench_${fn}`, label: `bench_${fn} ${SIZES.libm >= MiB ? SIZES.libm / MiB + 'M' : SIZES.libm / 1024 + 'K'} f32`,
+    make: () => ({ inputs: { input: { data: fill(Float32Array, SIZES.libm, 3, -3, 3), shape: [SIZES.libm] } },
+      out: { A: Float32Array, shape: [SIZES.libm] }, tol: 2e-5 }),
+  })),
   {
     module: 'bench_multistage', label: `bench_multistage ${SIZES.multistage.join('x')} f32`,
     make: () => ({ inputs: { input: { data: fill(Float32Array, SIZES.multistage[0] * SIZES.multistage[1], 4, 0, 1), shape: SIZES.multistage } },
@@ -208,7 +215,7 @@ async function plainRows() {
       const { med, reps } = sideBySide({ ours: () => p.run(argsOurs), plain: () => h.run(argsPlain) });
       const notes = [`${reps} run(s)/sample`];
       if (out.A === Float32Array) notes.push(`max rel diff ${cmp.worst.toExponential(1)}`);
-      if (b.module === 'bench_libm_f32') notes.push('plain libm = Math.* (JS imports), ours = wasm libm exports');
+      if (b.module === 'bench_libm_f32' || /^bench_(sinf|cosf|atan2f)$/.test(b.module)) notes.push('plain libm = Math.* (JS imports), ours = wasm libm exports');
       if (b.module === 'bench_multistage') {
         const s = p.stats();
         notes.push(`${s.memoryBytes >> 20} MiB guest memory`);
@@ -358,16 +365,19 @@ const IMPORT_LOOPS = [
   { id: 'memcpy', row: 'guest memcpy 64 B', calls: 1,
     imports: ['(import "env" "memcpy" (func $memcpy (param i32 i32 i32) (result i32)))'],
     body: '(drop (call $memcpy (i32.const 8192) (i32.const 4096) (i32.const 64)))' },
-  { id: 'sinf', row: 'guest sinf (random in [-3, 3])', calls: 1, data: true,
+  { id: 'sinf', row: 'guest sinf (random in [-3, 3])', calls: 1, data: 4,
     imports: ['(import "env" "sinf" (func $f (param f32) (result f32)))'],
     body: '(local.set $acc (f32.add (local.get $acc) (call $f (f32.load (local.get $a)))))' },
-  { id: 'atan2f', row: 'guest atan2f (random in [-3, 3])', calls: 1, data: true,
+  { id: 'atan2f', row: 'guest atan2f (random in [-3, 3])', calls: 1, data: 8,
     imports: ['(import "env" "atan2f" (func $f (param f32 f32) (result f32)))'],
     body: '(local.set $acc (f32.add (local.get $acc) (call $f (f32.load (local.get $a)) (f32.load offset=4 (local.get $a)))))' },
 ];
 
 function importLoop(spec) {
-  // `data` rows read their arguments from 64 KiB of random floats at 65536.
+  // `data` rows read their arguments from 64 KiB of random floats at 65536,
+  // `data` bytes further on each iteration (fresh values for every call:
+  // repeated ones would train the branch predictor).
+  const step = Math.log2(spec.data ?? 4);
   return `(module
     ${spec.imports.join('\n    ')}
     (memory (export "memory") 4)
@@ -376,7 +386,7 @@ function importLoop(spec) {
       (local $p i32) (local $q i32) (local $a i32) (local $acc f32)
       (block $done (loop $l
         (br_if $done (i32.eqz (local.get $n)))
-        (local.set $a (i32.add (i32.const 65536) (i32.and (i32.shl (local.get $n) (i32.const 2)) (i32.const 65528))))
+        (local.set $a (i32.add (i32.const 65536) (i32.and (i32.shl (local.get $n) (i32.const ${step})) (i32.const ${65536 - (spec.data ?? 4)}))))
         ${spec.body}
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $l)))

@@ -54,6 +54,22 @@ def libm_f32():
     return f, inp, [], False
 
 
+def _libm_alone(name, expr):
+    def make():
+        inp = hl.ImageParam(hl.Float(32), 1, "input")
+        f = hl.Func(f"bench_{name}")
+        f[x] = expr(inp[x])
+        return f, inp, [], False
+
+    make.__doc__ = f"`{name}` alone per float32 element: one libm function's cost, for the libm profile."
+    return make
+
+
+sinf_f32 = _libm_alone("sinf", hl.sin)
+cosf_f32 = _libm_alone("cosf", hl.cos)
+atan2f_f32 = _libm_alone("atan2f", lambda v: hl.atan2(v, hl.f32(1.5)))
+
+
 def multistage():
     """Ten compute_root stages: an allocation-heavy pipeline."""
     inp = hl.ImageParam(hl.Float(32), 2, "input")

@@ -629,6 +629,8 @@ def demo_and_bench(rng):
     bench_case(bench_pipelines.blur_u16, "uint16", [70, 40], rand("uint16", 70 * 40, rng))
     bench_case(bench_pipelines.brighten_rgb, "uint8", [W, H, 3], rand("uint8", W * H * 3, rng), "float32")
     bench_case(bench_pipelines.libm_f32, "float32", [300], rand("float32", 300, rng, -3, 3), tolerance=2e-5)
+    for alone in (bench_pipelines.sinf_f32, bench_pipelines.cosf_f32, bench_pipelines.atan2f_f32):
+        bench_case(alone, "float32", [300], rand("float32", 300, rng, -3, 3), tolerance=2e-5)
     bench_case(bench_pipelines.multistage, "float32", [W, H], rand("float32", W * H, rng), tolerance=1e-6)
     bench_case(bench_pipelines.tiny, "int32", [4, 4], np.arange(16, dtype=np.int32), "int32")
 
