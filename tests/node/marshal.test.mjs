@@ -6,6 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pipeline, HalideError } from 'halide-wasm-executor';
 import { manifest, wasmBytes, prepare, compare, optionsFor } from './fixtures.mjs';
+import { createRequire } from 'node:module';
+
+// The package's internal build, for `benchAllocator`: a call that makes the
+// executor's own memory grow.
+const { benchAllocator } = createRequire(import.meta.url)('../../pkg/node/halide_wasm_executor.js');
 
 const quiet = { print: () => {} };
 
@@ -224,4 +229,35 @@ test('small float buffers keep every bit, NaN payloads included, both ways', asy
     p.run({ in: { data: input, shape: [n] }, out: { data: out, shape: [n] } });
     assert.deepEqual([...new bits(out.buffer)], [...raw], type);
   }
+});
+
+test('a getter that makes the executor\'s memory grow while the batched reader writes into it', () => {
+  // The batched reader writes its read-out straight into the executor's
+  // memory; a growth in the middle detaches that view and loses the writes,
+  // so the run must notice and read again. (Missed, the run would reuse the
+  // last run's read-out: k = 3.) 100,000 live blocks of allocator
+  // bookkeeping are several MiB: more than the executor's memory has spare.
+  const { p } = tiny();
+  const input = Int32Array.from({ length: 16 }, (_, i) => i * 7);
+  const out = new Int32Array(16);
+  let k = 3;
+  let grow = false;
+  const args = {
+    input: { data: input, shape: [4, 4] },
+    get k() {
+      if (grow) {
+        grow = false;
+        benchAllocator(100_000, 10, 1);
+      }
+      return k;
+    },
+    bench_tiny: { data: out, shape: [4, 4] },
+  };
+  p.run(args);
+  assert.deepEqual([...out], [...input].map((v) => v + 3));
+  k = 5;
+  grow = true;
+  p.run(args);
+  assert.equal(grow, false);
+  assert.deepEqual([...out], [...input].map((v) => v + 5));
 });
