@@ -277,17 +277,21 @@ async function marshalRows() {
         target: TARGET_MARSHAL, note: 'OUTPUT MISMATCH (gain 1 should copy the input)' });
       continue;
     }
-    const { med, reps } = sideBySide(contenders);
+    const { med, reps, samples } = sideBySide(contenders);
     const compute = hasAlloc ? med.zero : med.raw;
-    const tCopy = med.run - compute;
-    const tPlainCopy = med.plain - med.raw;
+    // A copy time is the difference of two runs of ~the same length: taken
+    // round by round (both measured in the same round), then the median,
+    // which is steadier than the difference of the two medians.
+    const paired = (a, b) => median(a.map((x, i) => x - b[i]));
+    const tCopy = paired(samples.run, hasAlloc ? samples.zero : samples.raw);
+    const tPlainCopy = paired(samples.plain, samples.raw);
     const gbps = (t) => (2 * n) / (t * 1e-3) / 1e9;
     const idx = SIZES.marshal.indexOf(size);
     progress(row({
       id: `marshal:copy:${idx}`, group: 'marshalling', row: `run copy in+out ${mib}`, unit: 'GB/s',
       ours: tCopy > 0 ? gbps(tCopy) : null, baseline: gbps(med.sets), baselineName: '2x TypedArray.set',
       ratio: tCopy / med.sets, target: TARGET_MARSHAL,
-      note: `copy = run ${med.run.toFixed(2)} ms - ${hasAlloc ? 'zero-copy run' : 'raw call'} ${compute.toFixed(2)} ms = ${tCopy.toFixed(2)} ms; ` +
+      note: `copy = median per round of run - ${hasAlloc ? 'zero-copy run' : 'raw call'} = ${tCopy.toFixed(2)} ms (medians ${med.run.toFixed(2)} and ${compute.toFixed(2)} ms); ` +
         `sets ${med.sets.toFixed(2)} ms; plain host's copies ${tPlainCopy.toFixed(2)} ms (${(tPlainCopy / med.sets).toFixed(2)}x sets)`,
       extra: { runMs: med.run, computeMs: compute, setsMs: med.sets, copyMs: tCopy, plainRunMs: med.plain, rawMs: med.raw,
         plainCopyMs: tPlainCopy, bytes: 2 * n, reps },
