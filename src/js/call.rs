@@ -11,7 +11,7 @@ use crate::core::metadata::{ArgKind, Metadata};
 use crate::core::scalar;
 use crate::core::types::ElemKind;
 use crate::js::convert::{self, describe};
-use crate::js::guest::{self, Guest};
+use crate::js::guest::{self, Entered, Guest};
 use crate::js::marshal::Marshal;
 use js_sys::{Array, Function, Object, Reflect, WebAssembly};
 use std::rc::Rc;
@@ -370,8 +370,18 @@ fn execute_in(
     })
     .map_err(Error::from)?;
     let code = match result {
-        Ok(v) => v as i32,
-        Err(e) => return Err(classify(guest, e)),
+        Entered::Returned(v) => v as i32,
+        Entered::Threw(e) => return Err(classify(guest, e)),
+        Entered::InputUnreadable(thrown) => {
+            return Err(Failure {
+                error: Error::bad_input(format!(
+                    "an input's data could not be read ({}); was its buffer detached or transferred after run() read it?",
+                    describe(&thrown)
+                )),
+                cause: Some(thrown),
+                poisoned: false,
+            })
+        }
     };
     if let Some((error, cause)) = guest.take_fault() {
         // A callback failed but the guest carried on: report it anyway.

@@ -123,7 +123,6 @@ impl GuestMem {
     /// inside the run's block of `len` bytes) and calls `entry`: with the
     /// argv table at `block`, or with the arguments in `direct` when that
     /// is an array (Halide's JIT flavour).
-    /// The inner result is the call's: its return value or what it threw.
     #[allow(clippy::too_many_arguments)]
     pub fn stage_and_call(
         &self,
@@ -134,7 +133,7 @@ impl GuestMem {
         len: u32,
         stage: &[u8],
         ins: &[u32],
-    ) -> Result<std::result::Result<f64, JsValue>, GuestError> {
+    ) -> Result<Entered, GuestError> {
         if stage.len() as u64 > len as u64 {
             return Err(GuestError::OutOfBounds {
                 ptr: block as u64,
@@ -153,11 +152,14 @@ impl GuestMem {
             ins.as_ptr() as u32,
             (ins.len() / 3) as u32,
         );
-        // The entry point returns integers: NaN means something threw.
+        // The entry point returns integers: NaN and infinity are the
+        // JavaScript half's signals that something threw.
         Ok(if r.is_nan() {
-            Err(marshal.take_thrown())
+            Entered::Threw(marshal.take_thrown())
+        } else if r == f64::INFINITY {
+            Entered::InputUnreadable(marshal.take_thrown())
         } else {
-            Ok(r)
+            Entered::Returned(r)
         })
     }
 
@@ -219,6 +221,17 @@ impl GuestMemory for GuestMem {
         self.view(ptr, bytes.len() as u32)?.copy_from(bytes);
         Ok(())
     }
+}
+
+/// How a run's way in ([`GuestMem::stage_and_call`]) ended.
+pub enum Entered {
+    /// The entry point returned this.
+    Returned(f64),
+    /// The entry point, or a host callback under it, threw this.
+    Threw(JsValue),
+    /// Copying a caller's input in threw this (its array was detached
+    /// after the run read it); no guest code ran.
+    InputUnreadable(JsValue),
 }
 
 thread_local! {

@@ -192,6 +192,50 @@ test('a callback that detaches an output array: a clear error, and the pipeline 
   assert.equal(compare('int32', g.outputs[0].data, g.outputs[0].expected), null);
 });
 
+test('a second output detached before the copy back: neither output is written', () => {
+  const c = caseNamed('two_outputs');
+  const p = load(c.module);
+  const { args, outputs } = prepare(c);
+  for (const o of outputs) o.data.fill(7);
+  const last = outputs.at(-1).data;
+  // A proxy's ownKeys trap runs after every argument was read (the unknown-key
+  // check): it detaches the last output, so only the copy back can notice.
+  const trap = new Proxy(args, {
+    ownKeys(t) {
+      if (last.buffer.byteLength) structuredClone(last.buffer, { transfer: [last.buffer] });
+      return Reflect.ownKeys(t);
+    },
+  });
+  rejects(() => p.run(trap), 'bad-argument', /output's data could not be written back/);
+  for (const o of outputs.slice(0, -1)) assert.ok(o.data.every((v) => v === 7), `${o.name} untouched`);
+  const again = prepare(c);
+  p.run(again.args);
+  for (const o of again.outputs) assert.equal(compare(o.type, o.data, o.expected, c.tolerance), null, o.name);
+});
+
+test('an input detached after run() read it: a clear error, and nothing lost', () => {
+  const p = load('bench_tiny');
+  const kept = p.allocBuffer('int32', [4]);
+  kept.data.set([1, 2, 3, 4]);
+  const input = Int32Array.from({ length: 16 }, (_, i) => i);
+  const out = new Int32Array(16).fill(-1);
+  // The output's getter runs after the input was read, and detaches it.
+  const args = {
+    input: { data: input, shape: [4, 4] },
+    k: 3,
+    get bench_tiny() {
+      structuredClone(input.buffer, { transfer: [input.buffer] });
+      return { data: out, shape: [4, 4] };
+    },
+  };
+  rejects(() => p.run(args), 'bad-argument', /input's data could not be read .*detached or transferred after run\(\) read it/);
+  assert.ok(out.every((v) => v === -1), 'output untouched');
+  assert.deepEqual([...kept.data], [1, 2, 3, 4], 'allocBuffer data kept: the instance was not restarted');
+  const fresh = Int32Array.from({ length: 16 }, (_, i) => i);
+  p.run({ input: { data: fresh, shape: [4, 4] }, k: 3, bench_tiny: { data: out, shape: [4, 4] } });
+  assert.deepEqual([...out], [...fresh].map((v) => v + 3));
+});
+
 test('a callback that runs the same pipeline again is refused', () => {
   const c = caseNamed('extern_stage');
   let p;
