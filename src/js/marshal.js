@@ -226,43 +226,35 @@ export class Marshal {
   /// Exceptions are caught here rather than by a wasm-bindgen `catch`,
   /// whose wrapper makes a closure and an `arguments` object per call.
   call(memory, entry, direct, at, stage, stageLen, ins, nIns) {
+    let entered = false;
     try {
-      this.stageAndCopyIn(memory, at, stage, stageLen, ins, nIns);
-    } catch (e) {
-      // A caller's input array detached after it was read (by a later
-      // getter): nothing of the guest ran.
-      this.thrown = e;
-      return COPY_IN_THREW;
-    }
-    try {
+      const u8 = this.bytes(memory);
+      this.views();
+      if (((stage | at | stageLen) & 3) === 0 && stageLen <= SMALL_STAGE) {
+        let g = this.typed[U32];
+        if (g === undefined) g = this.typed[U32] = new Uint32Array(u8.buffer);
+        const h = this.homeU32;
+        for (let i = stage >>> 2, j = at >>> 2, end = i + (stageLen >>> 2); i < end; i++, j++) g[j] = h[i];
+      } else {
+        u8.set(this.homeU8.subarray(stage, stage + stageLen), at);
+      }
+      const data = this.data;
+      const ops = this.homeU32;
+      for (let i = ins >>> 2, end = i + 3 * nIns; i < end; i += 3) {
+        const a = data[ops[i]];
+        const v = this.typedView(ops[i], a, ops[i + 2]);
+        if (v === undefined) u8.set(new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]), ops[i + 1]);
+        else if (a.length > SMALL || !LOOPED[this.kinds[ops[i]]]) v.set(a, ops[i + 1] / v.BYTES_PER_ELEMENT);
+        else for (let j = 0, to = ops[i + 1] / v.BYTES_PER_ELEMENT; j < a.length; j++) v[to + j] = a[j];
+      }
+      entered = true;
       const r = direct === undefined ? entry(at) : entry(...direct);
       return typeof r === 'number' ? r : Number(r ?? 0);
     } catch (e) {
+      // Before the entry: a caller's input array detached after it was
+      // read (by a later getter); nothing of the guest ran.
       this.thrown = e;
-      return THREW;
-    }
-  }
-
-  /// The part of `call` before the entry point: the stage, then the inputs.
-  stageAndCopyIn(memory, at, stage, stageLen, ins, nIns) {
-    const u8 = this.bytes(memory);
-    this.views();
-    if (((stage | at | stageLen) & 3) === 0 && stageLen <= SMALL_STAGE) {
-      let g = this.typed[U32];
-      if (g === undefined) g = this.typed[U32] = new Uint32Array(u8.buffer);
-      const h = this.homeU32;
-      for (let i = stage >>> 2, j = at >>> 2, end = i + (stageLen >>> 2); i < end; i++, j++) g[j] = h[i];
-    } else {
-      u8.set(this.homeU8.subarray(stage, stage + stageLen), at);
-    }
-    const data = this.data;
-    const ops = this.homeU32;
-    for (let i = ins >>> 2, end = i + 3 * nIns; i < end; i += 3) {
-      const a = data[ops[i]];
-      const v = this.typedView(ops[i], a, ops[i + 2]);
-      if (v === undefined) u8.set(new Uint8Array(a.buffer, a.byteOffset, ops[i + 2]), ops[i + 1]);
-      else if (a.length > SMALL || !LOOPED[this.kinds[ops[i]]]) v.set(a, ops[i + 1] / v.BYTES_PER_ELEMENT);
-      else for (let j = 0, to = ops[i + 1] / v.BYTES_PER_ELEMENT; j < a.length; j++) v[to + j] = a[j];
+      return entered ? THREW : COPY_IN_THREW;
     }
   }
 
@@ -277,9 +269,12 @@ export class Marshal {
       const data = this.data;
       const ops = this.homeU32;
       // All or nothing: an array detached during the run (it then has no
-      // bytes) fails the copy before any output is written.
-      for (let i = outs >>> 2, end = i + 3 * nOuts; i < end; i += 3) {
-        if (data[ops[i]].byteLength < ops[i + 2]) throw new TypeError('its ArrayBuffer is detached');
+      // bytes) fails the copy before any output is written. (A single
+      // output fails on its own first write.)
+      if (nOuts > 1) {
+        for (let i = outs >>> 2, end = i + 3 * nOuts; i < end; i += 3) {
+          if (data[ops[i]].byteLength < ops[i + 2]) throw new TypeError('its ArrayBuffer is detached');
+        }
       }
       for (let i = outs >>> 2, end = i + 3 * nOuts; i < end; i += 3) {
         const a = data[ops[i]];
