@@ -143,6 +143,15 @@ function row(r) {
   return out;
 }
 
+/** A float32 pipeline of libm calls on 1M random floats in [-3, 3]. */
+function libmBench(module) {
+  return {
+    module, libm: true, label: `${module} ${SIZES.libm >= MiB ? SIZES.libm / MiB + 'M' : SIZES.libm / 1024 + 'K'} f32`,
+    make: () => ({ inputs: { input: { data: fill(Float32Array, SIZES.libm, 3, -3, 3), shape: [SIZES.libm] } },
+      out: { A: Float32Array, shape: [SIZES.libm] }, tol: 2e-5 }),
+  };
+}
+
 const FIXTURE_BENCHES = [
   {
     module: 'bench_blur_u16', label: `bench_blur_u16 ${SIZES.blur.join('x')} u16`,
@@ -157,18 +166,10 @@ const FIXTURE_BENCHES = [
         out: { A: Uint8Array, shape }, tol: 0 };
     },
   },
-  {
-    module: 'bench_libm_f32', label: `bench_libm_f32 ${SIZES.libm >= MiB ? SIZES.libm / MiB + 'M' : SIZES.libm / 1024 + 'K'} f32`,
-    make: () => ({ inputs: { input: { data: fill(Float32Array, SIZES.libm, 3, -3, 3), shape: [SIZES.libm] } },
-      out: { A: Float32Array, shape: [SIZES.libm] }, tol: 2e-5 }),
-  },
+  libmBench('bench_libm_f32'),
   // One libm function alone per element: where the libm row's time goes
   // (and how each function compares with native Halide's, glibc's).
-  ...['sinf', 'cosf', 'atan2f'].map((fn) => ({
-    module: `bench_${fn}`, label: `bench_${fn} ${SIZES.libm >= MiB ? SIZES.libm / MiB + 'M' : SIZES.libm / 1024 + 'K'} f32`,
-    make: () => ({ inputs: { input: { data: fill(Float32Array, SIZES.libm, 3, -3, 3), shape: [SIZES.libm] } },
-      out: { A: Float32Array, shape: [SIZES.libm] }, tol: 2e-5 }),
-  })),
+  ...['bench_sinf', 'bench_cosf', 'bench_atan2f'].map(libmBench),
   {
     module: 'bench_multistage', label: `bench_multistage ${SIZES.multistage.join('x')} f32`,
     make: () => ({ inputs: { input: { data: fill(Float32Array, SIZES.multistage[0] * SIZES.multistage[1], 4, 0, 1), shape: SIZES.multistage } },
@@ -215,7 +216,7 @@ async function plainRows() {
       const { med, reps } = sideBySide({ ours: () => p.run(argsOurs), plain: () => h.run(argsPlain) });
       const notes = [`${reps} run(s)/sample`];
       if (out.A === Float32Array) notes.push(`max rel diff ${cmp.worst.toExponential(1)}`);
-      if (b.module === 'bench_libm_f32' || /^bench_(sinf|cosf|atan2f)$/.test(b.module)) notes.push('plain libm = Math.* (JS imports), ours = wasm libm exports');
+      if (b.libm) notes.push('plain libm = Math.* (JS imports), ours = wasm libm exports');
       if (b.module === 'bench_multistage') {
         const s = p.stats();
         notes.push(`${s.memoryBytes >> 20} MiB guest memory`);
