@@ -373,14 +373,11 @@ fn execute_in(
         Entered::Returned(v) => v as i32,
         Entered::Threw(e) => return Err(classify(guest, e)),
         Entered::InputUnreadable(thrown) => {
-            return Err(Failure {
-                error: Error::bad_input(format!(
-                    "an input's data could not be read ({}); was its buffer detached or transferred after run() read it?",
-                    describe(&thrown)
-                )),
-                cause: Some(thrown),
-                poisoned: false,
-            })
+            return Err(detached(
+                "an input's data could not be read",
+                "after run() read it",
+                thrown,
+            ))
         }
     };
     if let Some((error, cause)) = guest.take_fault() {
@@ -401,14 +398,27 @@ fn execute_in(
     }
     mem.copy_out_all(marshal, block, run.layout.total, &run.outs)
         .map_err(Error::from)?
-        .map_err(|thrown| Failure {
-            error: Error::bad_input(format!(
-                "an output's data could not be written back ({}); was its buffer detached or transferred during the run?",
-                describe(&thrown)
-            )),
-            cause: Some(thrown),
-            poisoned: false,
+        .map_err(|thrown| {
+            detached(
+                "an output's data could not be written back",
+                "during the run",
+                thrown,
+            )
         })
+}
+
+/// A copy between a caller's array and the guest threw (its buffer was
+/// detached or transferred `when`): the caller's mistake, not the guest's,
+/// so the instance is kept.
+fn detached(what: &str, when: &str, thrown: JsValue) -> Failure {
+    Failure {
+        error: Error::bad_input(format!(
+            "{what} ({}); was its buffer detached or transferred {when}?",
+            describe(&thrown)
+        )),
+        cause: Some(thrown),
+        poisoned: false,
+    }
 }
 
 /// A scalar as the wasm parameter of its type takes it from JavaScript:

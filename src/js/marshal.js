@@ -251,8 +251,8 @@ export class Marshal {
       const r = direct === undefined ? entry(at) : entry(...direct);
       return typeof r === 'number' ? r : Number(r ?? 0);
     } catch (e) {
-      // Before the entry: a caller's input array detached after it was
-      // read (by a later getter); nothing of the guest ran.
+      // Before the entry, only a caller's input array detached after it
+      // was read (by a later getter) throws; then no guest code ran.
       this.thrown = e;
       return entered ? THREW : COPY_IN_THREW;
     }

@@ -45,8 +45,9 @@ extern "C" {
 
     /// Writes the stage at `at`, copies the inputs, calls `entry`; the
     /// stage and the input triples are passed by their address in this
-    /// module's memory. Returns what `entry` returned, or NaN when
-    /// something threw (then [`Marshal::take_thrown`] has it). Only through
+    /// module's memory. Returns what `entry` returned; NaN when it threw,
+    /// infinity when copying an input in threw (then
+    /// [`Marshal::take_thrown`] has the exception). Only through
     /// `GuestMem`, which checks every guest address first.
     #[wasm_bindgen(method)]
     #[allow(clippy::too_many_arguments)]
