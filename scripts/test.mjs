@@ -15,11 +15,11 @@ const steps = [];
 const step = (name, fn) => steps.push([name, fn]);
 
 step('set-up and build', () => setup({ browser: true, doBuild: true }));
-step('cargo fmt --check', () => run('cargo', ['fmt', '--check']));
+step('cargo fmt --check', () => run('cargo', ['fmt', '--all', '--check']));
 step('cargo clippy (wasm32)', () =>
-  run('cargo', ['clippy', '--target', 'wasm32-unknown-unknown', '--all-targets', '--', '-D', 'warnings']),
+  run('cargo', ['clippy', '--workspace', '--target', 'wasm32-unknown-unknown', '--all-targets', '--', '-D', 'warnings']),
 );
-step('cargo clippy (native)', () => run('cargo', ['clippy', '--all-targets', '--', '-D', 'warnings']));
+step('cargo clippy (native)', () => run('cargo', ['clippy', '--workspace', '--all-targets', '--', '-D', 'warnings']));
 step('cargo test', () => run('cargo', ['test']));
 step('wasm-pack test --node', () => run('wasm-pack', ['test', '--node']));
 step('wasm-pack test --headless --chrome', () =>

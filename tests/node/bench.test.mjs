@@ -51,3 +51,28 @@ test('bench/run.mjs --quick exits 0 and writes every row as JSON', { timeout: 30
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('bench/libm-pick.mjs --quick times both versions of every function the executor takes from pxfm', { timeout: 600_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hwe-libm-pick-'));
+  try {
+    const out = join(dir, 'libm-pick.json');
+    const r = spawnSync(process.execPath, ['bench/libm-pick.mjs', '--quick', '--out', out], {
+      cwd: ROOT, encoding: 'utf8', timeout: 580_000, maxBuffer: 1 << 24,
+    });
+    assert.equal(r.status, 0, `exit ${r.status} ${r.signal ?? ''}\n${r.stdout}\n${r.stderr}`);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(j.quick, true);
+    const names = j.rows.map((row) => row.name);
+    for (const row of j.rows) {
+      assert.ok(row.libm_ns > 0 && row.pxfm_ns > 0, JSON.stringify(row));
+      assert.ok(['libm', 'pxfm'].includes(row.uses), JSON.stringify(row));
+    }
+    // Every pxfm function the executor exports has its measurement.
+    const source = readFileSync(join(ROOT, 'src', 'libm_exports.rs'), 'utf8');
+    const fromPxfm = [...source.matchAll(/"(\w+)" => .*= pxfm::/g)].map((m) => m[1]);
+    assert.ok(fromPxfm.length > 0);
+    for (const name of fromPxfm) assert.ok(names.includes(name), `${name} is not measured`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
