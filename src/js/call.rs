@@ -318,8 +318,8 @@ impl Prepared {
 }
 
 /// Lays out a prepared run in one guest block, calls the entry point,
-/// copies the outputs back; frees the block and lets go of the caller's
-/// arrays, whatever happens.
+/// copies the outputs back; ends the block's use (a small one is kept for
+/// the next run) and lets go of the caller's arrays, whatever happens.
 pub fn execute(
     guest: &Rc<Guest>,
     marshal: &Marshal,
@@ -327,11 +327,12 @@ pub fn execute(
     style: CallStyle,
     run: &mut Prepared,
 ) -> Result<(), Failure> {
-    let r = match guest.alloc(run.layout.total as u64) {
+    let size = run.layout.total;
+    let r = match guest.run_block(size) {
         Err(e) => Err(e.into()),
         Ok(block) => {
             let r = execute_in(guest, marshal, entry, style, run, block);
-            let _ = guest.free(block);
+            guest.end_run_block(block, size);
             r
         }
     };
