@@ -382,8 +382,8 @@ impl Guest {
     }
 
     /// A guest block of `size` bytes for a run's layout: the block the last
-    /// run kept, when it has that size (its staged bytes are then often
-    /// still right), or a new one.
+    /// run kept, when it has that size (a run with the last run's arguments
+    /// then also reuses its layout, built for that address), or a new one.
     pub fn run_block(&self, size: u32) -> Result<u32> {
         if let Some((block, kept)) = self.kept_run_block.take() {
             // Still live: a broken guest may have freed it during the run.
