@@ -40,7 +40,7 @@ SIZES = {
 # fixtures/bench_*.wasm, from their one definition.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 from bench_pipelines import (  # noqa: E402
-    atan2f_f32, blur_u16, brighten_rgb, cosf_f32, libm_f32, multistage, sinf_f32, tiny)
+    atan2f_f32, blur_u16, brighten_rgb, cosf_f32, libm16_f32, libm_f32, multistage, sinf_f32, tiny)
 
 
 def median_ms(fn, runs):
@@ -114,6 +114,8 @@ def main():
         "bench_blur_u16": bench(blur_u16, (bh, bw), np.uint16, np.uint16, runs, wasm_runs=wasm_runs),
         "bench_brighten_rgb": bench(brighten_rgb, (3, rh, rw), np.uint8, np.uint8, runs, wasm_runs=wasm_runs),
         "bench_libm_f32": bench(libm_f32, (SIZES["libm"],), np.float32, np.float32, runs, wasm_runs=wasm_runs),
+        "bench_libm16_f32": bench(libm16_f32, (SIZES["libm"],), np.float32, np.float32, runs,
+                                  wasm_runs=wasm_runs),
         **{f"bench_{fn}": bench(make, (SIZES["libm"],), np.float32, np.float32, runs, wasm_runs=wasm_runs)
            for fn, make in (("sinf", sinf_f32), ("cosf", cosf_f32), ("atan2f", atan2f_f32))},
         "bench_multistage": bench(multistage, (mh, mw), np.float32, np.float32, runs, wasm_runs=wasm_runs),

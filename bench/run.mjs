@@ -167,6 +167,8 @@ const FIXTURE_BENCHES = [
     },
   },
   libmBench('bench_libm_f32'),
+  // Sixteen libm calls per element (the "16 libm calls" example).
+  libmBench('bench_libm16_f32'),
   // One libm function alone per element: where the libm row's time goes
   // (and how each function compares with native Halide's, glibc's).
   ...['bench_sinf', 'bench_cosf', 'bench_atan2f'].map(libmBench),

@@ -633,6 +633,8 @@ def demo_and_bench(rng):
         bench_case(alone, "float32", [300], rand("float32", 300, rng, -3, 3), tolerance=2e-5)
     bench_case(bench_pipelines.multistage, "float32", [W, H], rand("float32", W * H, rng), tolerance=1e-6)
     bench_case(bench_pipelines.tiny, "int32", [4, 4], np.arange(16, dtype=np.int32), "int32")
+    # Added after the others so that their random data stays the same.
+    bench_case(bench_pipelines.libm16_f32, "float32", [300], rand("float32", 300, rng, -3, 3), tolerance=2e-5)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MODULES = ['bench_blur_u16', 'bench_brighten_rgb', 'bench_libm_f32', 'bench_multistage', 'bench_tiny'];
+const MODULES = ['bench_blur_u16', 'bench_brighten_rgb', 'bench_libm_f32', 'bench_libm16_f32', 'bench_multistage', 'bench_tiny'];
 const ROWS = [
   ...MODULES.map((m) => `plain:${m}`),
   'marshal:copy:0', 'marshal:alloc:0', 'marshal:copy:1', 'marshal:alloc:1',
