@@ -8,6 +8,7 @@
 //! - [`allocator`]: the guest heap's `malloc`/`free` bookkeeping.
 //! - [`free_index`]: its free blocks, in TLSF-style size classes.
 //! - [`memory`]: checked reads and writes of a guest memory.
+//! - [`read_cache`]: those reads through a cache of pages.
 //! - [`metadata`]: the pipeline's `halide_filter_metadata_t`.
 //! - [`trace`]: Halide trace events and trace-file packets.
 //! - [`halide_codes`]: Halide error codes read back from error text.
@@ -20,6 +21,7 @@ pub mod halide_codes;
 pub mod layout;
 pub mod memory;
 pub mod metadata;
+pub mod read_cache;
 pub mod scalar;
 pub mod trace;
 pub mod types;

@@ -82,8 +82,24 @@ fn variadic(f: impl Fn(Array) -> JsValue + 'static) -> (JsValue, Box<dyn Any>) {
     (proxy.into(), Box::new(trap))
 }
 
+#[wasm_bindgen(module = "/src/js/module_imports.js")]
+extern "C" {
+    /// Every import as `module\0name\0kind\0`; `None` when a name holds
+    /// a NUL.
+    #[wasm_bindgen(js_name = moduleImports)]
+    fn module_imports(module: &WebAssembly::Module) -> Option<String>;
+}
+
 /// The names of the imports a module asks for, as `(module, name, kind)`.
 pub fn required(module: &WebAssembly::Module) -> Vec<(String, String, String)> {
+    if let Some(list) = module_imports(module) {
+        let parts: Vec<&str> = list.split('\0').collect();
+        // A trailing NUL ends the last triple.
+        return parts
+            .chunks_exact(3)
+            .map(|t| (t[0].to_string(), t[1].to_string(), t[2].to_string()))
+            .collect();
+    }
     WebAssembly::Module::imports(module)
         .iter()
         .map(|d| {

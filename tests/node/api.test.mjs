@@ -132,6 +132,33 @@ test('bad modules and options are clear errors', () => {
   rejects(() => Pipeline.loadSync(wat), 'bad-module', /exports no Halide pipeline/);
 });
 
+/**
+ * A module of `imports` ([module, name, kind: 0 function / 2 memory]) and an
+ * empty function exported as `f_argv` and `f_metadata` (so that it looks
+ * like a pipeline), assembled byte by byte.
+ */
+function importsOnly(imports) {
+  const enc = new TextEncoder();
+  const str = (s) => { const b = enc.encode(s); return [b.length, ...b]; };
+  const body = [imports.length];
+  for (const [m, n, kind] of imports) body.push(...str(m), ...str(n), kind, ...(kind === 0 ? [0] : [0, 1]));
+  const own = imports.filter(([, , kind]) => kind === 0).length; // the function's index
+  const section = (id, bytes) => [id, bytes.length, ...bytes];
+  return new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0,
+    ...section(1, [1, 0x60, 0, 0]), ...section(2, body), ...section(3, [1, 0]),
+    ...section(7, [2, ...str('f_argv'), 0, own, ...str('f_metadata'), 0, own]),
+    ...section(10, [1, 2, 0, 0x0b])]);
+}
+
+test('unknown imports are named, whatever their names hold', () => {
+  const many = importsOnly([['env', 'malloc', 0], ['env', 'sinf', 0], ['env', 'frobnicate', 0], ['other', 'free', 0], ['env', 'mem', 2]]);
+  rejects(() => Pipeline.loadSync(many), 'bad-module',
+    /imports env\.frobnicate \(function\), other\.free \(function\), env\.mem \(memory\) which the executor does not provide/);
+  // A NUL inside a name (wasm allows it) takes the descriptor-by-descriptor way.
+  const nul = importsOnly([['env', 'malloc', 0], ['env', 'a\0b', 0]]);
+  rejects(() => Pipeline.loadSync(nul), 'bad-module', /imports env\.a\0b \(function\) which the executor does not provide/);
+});
+
 test('load accepts Uint8Array, ArrayBuffer, WebAssembly.Module and promises', async () => {
   const bytes = wasmBytes('brighten_u8');
   const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);

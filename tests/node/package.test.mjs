@@ -130,14 +130,14 @@ test('the tarball holds what users need and nothing else', () => {
   needed.push(...bins);
   // The executor's JavaScript half (wasm-bindgen snippets), one per build.
   const optional = [
-    /^pkg\/(node|web)\/snippets\/halide_wasm_executor-[0-9a-f]+\/src\/js\/(marshal|libc)\.js$/,
+    /^pkg\/(node|web)\/snippets\/halide_wasm_executor-[0-9a-f]+\/src\/js\/(marshal|libc|module_imports)\.js$/,
     /^pkg\/node\/snippets\/package\.json$/,
   ];
   if ((pkg.files ?? []).some((f) => /^\.?\/?cli\/?$/.test(f))) optional.push(/^cli\/[\w.-]+\.(m?js|cjs)$/);
 
   const { files } = pack();
   for (const build of ['node', 'web']) {
-    for (const js of ['marshal.js', 'libc.js']) {
+    for (const js of ['marshal.js', 'libc.js', 'module_imports.js']) {
       assert.ok(files.some((f) => f.startsWith(`pkg/${build}/snippets/`) && f.endsWith(`/${js}`)), `pkg/${build} ships ${js}`);
     }
   }
