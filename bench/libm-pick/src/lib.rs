@@ -29,14 +29,24 @@ struct Case {
     y: (f64, f64),
 }
 
+/// Each line names a function in float and in double precision, with the
+/// `pxfm` names after the slash and the arguments' ranges; it makes two
+/// cases, the float one first.
 macro_rules! cases {
-    ($($kind:ident $name:ident / $px:ident [$xl:expr, $xh:expr] $([$yl:expr, $yh:expr])?;)*) => {
-        &[$(Case {
+    ($($k32:ident $k64:ident $f:ident $d:ident / $pf:ident $pd:ident
+        [$xl:expr, $xh:expr] $([$yl:expr, $yh:expr])?;)*) => {
+        &[$(
+            cases!(@case $k32 $f $pf [$xl, $xh] $([$yl, $yh])?),
+            cases!(@case $k64 $d $pd [$xl, $xh] $([$yl, $yh])?),
+        )*]
+    };
+    (@case $kind:ident $name:ident $px:ident [$xl:expr, $xh:expr] $([$yl:expr, $yh:expr])?) => {
+        Case {
             name: stringify!($name),
             pair: Pair::$kind(libm::$name, pxfm::$px),
             x: ($xl, $xh),
             y: cases!(@y $([$yl, $yh])?),
-        }),*]
+        }
     };
     (@y) => { (0.0, 0.0) };
     (@y [$yl:expr, $yh:expr]) => { ($yl, $yh) };
@@ -45,52 +55,29 @@ macro_rules! cases {
 /// Every transcendental function the executor exports, on the arguments an
 /// image pipeline gives it.
 static CASES: &[Case] = cases! {
-    F32 sinf / f_sinf [-3.0, 3.0];
-    F32 cosf / f_cosf [-3.0, 3.0];
-    F32 tanf / f_tanf [-3.0, 3.0];
-    F32 asinf / f_asinf [-1.0, 1.0];
-    F32 acosf / f_acosf [-1.0, 1.0];
-    F32 atanf / f_atanf [-10.0, 10.0];
-    F32 sinhf / f_sinhf [-10.0, 10.0];
-    F32 coshf / f_coshf [-10.0, 10.0];
-    F32 tanhf / f_tanhf [-5.0, 5.0];
-    F32 asinhf / f_asinhf [-100.0, 100.0];
-    F32 acoshf / f_acoshf [1.0, 100.0];
-    F32 atanhf / f_atanhf [-1.0, 1.0];
-    F32 expf / f_expf [-10.0, 10.0];
-    F32 exp2f / f_exp2f [-10.0, 10.0];
-    F32 expm1f / f_expm1f [-3.0, 3.0];
-    F32 logf / f_logf [0.0, 100.0];
-    F32 log2f / f_log2f [0.0, 100.0];
-    F32 log10f / f_log10f [0.0, 100.0];
-    F32 log1pf / f_log1pf [-0.9, 100.0];
-    F32 cbrtf / f_cbrtf [-100.0, 100.0];
-    F32x2 atan2f / f_atan2f [-3.0, 3.0] [-3.0, 3.0];
-    F32x2 powf / f_powf [0.0, 10.0] [-5.0, 5.0];
-    F32x2 hypotf / f_hypotf [-100.0, 100.0] [-100.0, 100.0];
-    F64 sin / f_sin [-3.0, 3.0];
-    F64 cos / f_cos [-3.0, 3.0];
-    F64 tan / f_tan [-3.0, 3.0];
-    F64 asin / f_asin [-1.0, 1.0];
-    F64 acos / f_acos [-1.0, 1.0];
-    F64 atan / f_atan [-10.0, 10.0];
-    F64 sinh / f_sinh [-10.0, 10.0];
-    F64 cosh / f_cosh [-10.0, 10.0];
-    F64 tanh / f_tanh [-5.0, 5.0];
-    F64 asinh / f_asinh [-100.0, 100.0];
-    F64 acosh / f_acosh [1.0, 100.0];
-    F64 atanh / f_atanh [-1.0, 1.0];
-    F64 exp / f_exp [-10.0, 10.0];
-    F64 exp2 / f_exp2 [-10.0, 10.0];
-    F64 expm1 / f_expm1 [-3.0, 3.0];
-    F64 log / f_log [0.0, 100.0];
-    F64 log2 / f_log2 [0.0, 100.0];
-    F64 log10 / f_log10 [0.0, 100.0];
-    F64 log1p / f_log1p [-0.9, 100.0];
-    F64 cbrt / f_cbrt [-100.0, 100.0];
-    F64x2 atan2 / f_atan2 [-3.0, 3.0] [-3.0, 3.0];
-    F64x2 pow / f_pow [0.0, 10.0] [-5.0, 5.0];
-    F64x2 hypot / f_hypot [-100.0, 100.0] [-100.0, 100.0];
+    F32 F64 sinf sin / f_sinf f_sin [-3.0, 3.0];
+    F32 F64 cosf cos / f_cosf f_cos [-3.0, 3.0];
+    F32 F64 tanf tan / f_tanf f_tan [-3.0, 3.0];
+    F32 F64 asinf asin / f_asinf f_asin [-1.0, 1.0];
+    F32 F64 acosf acos / f_acosf f_acos [-1.0, 1.0];
+    F32 F64 atanf atan / f_atanf f_atan [-10.0, 10.0];
+    F32 F64 sinhf sinh / f_sinhf f_sinh [-10.0, 10.0];
+    F32 F64 coshf cosh / f_coshf f_cosh [-10.0, 10.0];
+    F32 F64 tanhf tanh / f_tanhf f_tanh [-5.0, 5.0];
+    F32 F64 asinhf asinh / f_asinhf f_asinh [-100.0, 100.0];
+    F32 F64 acoshf acosh / f_acoshf f_acosh [1.0, 100.0];
+    F32 F64 atanhf atanh / f_atanhf f_atanh [-1.0, 1.0];
+    F32 F64 expf exp / f_expf f_exp [-10.0, 10.0];
+    F32 F64 exp2f exp2 / f_exp2f f_exp2 [-10.0, 10.0];
+    F32 F64 expm1f expm1 / f_expm1f f_expm1 [-3.0, 3.0];
+    F32 F64 logf log / f_logf f_log [0.0, 100.0];
+    F32 F64 log2f log2 / f_log2f f_log2 [0.0, 100.0];
+    F32 F64 log10f log10 / f_log10f f_log10 [0.0, 100.0];
+    F32 F64 log1pf log1p / f_log1pf f_log1p [-0.9, 100.0];
+    F32 F64 cbrtf cbrt / f_cbrtf f_cbrt [-100.0, 100.0];
+    F32x2 F64x2 atan2f atan2 / f_atan2f f_atan2 [-3.0, 3.0] [-3.0, 3.0];
+    F32x2 F64x2 powf pow / f_powf f_pow [0.0, 10.0] [-5.0, 5.0];
+    F32x2 F64x2 hypotf hypot / f_hypotf f_hypot [-100.0, 100.0] [-100.0, 100.0];
 };
 
 /// The prepared arguments: first and second, in both precisions.
