@@ -1,7 +1,7 @@
 // The JavaScript half of `imports::required` (src/js/imports.rs): a
 // module's imports in one call, as "module\0name\0kind\0" for each, instead
 // of three property reads and three strings across the boundary per import
-// (a third of a load's own time, before). Null when a name holds a NUL
+// (~100 of a load's ~430 crossings, before). Null when a name holds a NUL
 // (wasm allows it): Rust then reads the descriptors one by one.
 export function moduleImports(module) {
   let s = '';
