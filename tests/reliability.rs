@@ -12,7 +12,7 @@ mod common;
 
 use common::{jit_options, set};
 
-use halide_wasm_executor::Pipeline;
+use halide_wasm_executor::{live_instances, Pipeline};
 use js_sys::{Array, Int32Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -87,9 +87,13 @@ async fn every_trap_is_a_halide_error_and_the_pipeline_recovers() {
         (6, "free(0x3039) of a pointer that malloc did not return"),
         (7, "out of bounds"),
     ];
+    // The faulting imports act on the running guest through a reference
+    // they must drop before throwing: a leak would keep each instance.
+    let live = live_instances();
     for (how, text) in expected {
         let out = Int32Array::from(&[-1][..]);
         let e = run(&p, how, &out).expect_err("must fail");
+        assert_eq!(live_instances(), live - 1, "{how}: the instance is freed");
         let msg = field(&e, "message").as_string().unwrap();
         assert_eq!(
             field(&e, "code").as_string().as_deref(),
@@ -105,6 +109,7 @@ async fn every_trap_is_a_halide_error_and_the_pipeline_recovers() {
         // The next run works on a fresh instance.
         run(&p, 0, &out).map_err(|e| format!("{e:?}")).unwrap();
         assert_eq!(out.to_vec(), vec![42]);
+        assert_eq!(live_instances(), live);
     }
 }
 

@@ -23,7 +23,7 @@ pub fn bench_allocator(live: u32, pairs: u32, seed: u32) -> f64 {
 
 /// Guest instances alive (each `Pipeline` holds one; a trap replaces it).
 /// A count that does not fall back after pipelines are disposed or
-/// garbage-collected means leaked import closures.
+/// garbage-collected means a leaked reference to a guest.
 #[wasm_bindgen(js_name = liveInstances)]
 pub fn live_instances() -> u32 {
     crate::js::guest::live_guests()

@@ -13,11 +13,13 @@
 //!
 //! [`Guest`] is everything one instance needs at run time: the memory (bound
 //! after instantiation), the heap, the text it printed, and the fault an
-//! import raised. Import closures share it through an `Rc`; each instance
-//! (and, later, each worker thread) has its own. No borrow of its cells is
-//! ever held across a call into JavaScript, because a JavaScript exception
-//! (the guest's `abort()`, a trap, a throwing callback) unwinds through Rust
-//! frames without running their destructors.
+//! import raised. The executor's own exports find it on the stack of
+//! running guests ([`current`]); the callback closures (extern stages,
+//! tracing) hold it in an `Rc`. Each instance (and, later, each worker
+//! thread) has its own. No borrow of its cells, and no `Rc` of it, is ever
+//! held across a throw or a call into JavaScript that may throw, because a
+//! JavaScript exception (the guest's `abort()`, a trap, a throwing callback)
+//! unwinds through Rust frames without running their destructors.
 
 use crate::core::allocator::{AllocError, HeapAllocator};
 use crate::core::error::{Error, GuestError, Result};
@@ -251,6 +253,12 @@ pub fn with_running<R>(guest: &Rc<Guest>, f: impl FnOnce() -> R) -> R {
     r
 }
 
+/// The running guest, if any, as a clone: no borrow of the stack is held
+/// while it is used (its user may run another pipeline).
+pub fn current() -> Option<Rc<Guest>> {
+    RUNNING.with_borrow(|s| s.last().cloned())
+}
+
 /// `f` on the running guest; `None` when no guest code is running.
 pub fn with_current<R>(f: impl FnOnce(&Guest) -> R) -> Option<R> {
     RUNNING.with_borrow(|s| s.last().map(|g| f(g)))
@@ -285,8 +293,8 @@ pub struct Guest {
 const KEEP_RUN_BLOCK: u32 = 4096;
 
 thread_local! {
-    /// Guest instances alive in this thread: a leak of import closures
-    /// (which hold their guest) shows here.
+    /// Guest instances alive in this thread: a leaked reference (an import
+    /// closure, or an `Rc` alive across a throw) shows here.
     static LIVE_GUESTS: Cell<u32> = const { Cell::new(0) };
 }
 

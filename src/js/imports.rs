@@ -4,28 +4,28 @@
 //! Halide's runtime expects a small C library from its host: an allocator,
 //! the string and memory functions, `write` for its messages, `abort` for its
 //! errors, a few stdio stubs, and libm. Each import here is either
-//! - a Rust closure over the instance's [`Guest`] state (string functions,
-//!   output, environment), or
+//! - one of this module's own wasm exports, acting on the guest whose code
+//!   is running: libm and float16 conversions ([`crate::libm_exports`]),
+//!   `malloc` and `free` ([`crate::js::heap_exports`]), the string
+//!   functions, `getenv`, `write`, `abort`, the stdio stubs and Halide's
+//!   print hooks ([`crate::js::libc_exports`]). Those calls go from wasm to
+//!   wasm without entering JavaScript, and a load makes no closure for them;
 //! - for `memcpy`, `memmove` and `memset`, which may run in inner loops, a
-//!   plain JavaScript function from `libc.js` (a closure costs about 34 ns
-//!   a call, a plain function about 4), checking its ranges itself and
-//!   faulting through a Rust closure, or
-//! - one of this module's own wasm exports (libm and float16 conversions, see
-//!   [`crate::libm_exports`]; `malloc` and `free`, see
-//!   [`crate::js::heap_exports`]), so those calls go from wasm to wasm
-//!   without entering JavaScript.
+//!   plain JavaScript function from `libc.js` (a JavaScript call costs about
+//!   4 ns, less than a call into Rust through JavaScript), checking its ranges
+//!   itself and faulting through an export; or
+//! - for the caller's extern stages and Halide's trace hook, a Rust closure
+//!   over the instance's [`Guest`], owned by [`Imports`], whose drop frees it.
+//!   Closures are `Fn` (not `FnMut`), so a throw leaves no borrow flag set.
 //!
 //! Every pointer the guest hands over is checked by [`GuestMem`]; a bad one
 //! records a fault and throws, which ends the run with a `trap` error.
-//! Closures are `Fn` (not `FnMut`), so a throw leaves no borrow flag set, and
-//! they are owned by [`Imports`], whose drop frees them.
 
-use crate::core::error::{Error, GuestError};
-use crate::core::memory::GuestMemory;
-use crate::js::convert::{describe, get};
-use crate::js::guest::{Guest, TRACE_FD, TRACE_PATH};
+use crate::core::error::Error;
+use crate::js::convert::get;
+use crate::js::guest::Guest;
 use crate::js::options::Extern;
-use crate::js::{externs, heap_exports, trace};
+use crate::js::{externs, heap_exports, libc_exports, trace};
 use crate::libm_exports;
 use js_sys::{Array, Object, Reflect, WebAssembly};
 use std::any::Any;
@@ -55,17 +55,22 @@ pub struct Imports {
     _closures: Vec<Box<dyn Any>>,
 }
 
-/// Records `e` as the run's fault and throws into the guest. Nothing with a
-/// destructor may be alive in the caller's frame.
-fn fault(guest: &Guest, e: impl Into<Error>) -> ! {
-    guest.set_fault(e.into());
-    wasm_bindgen::throw_str("halide-wasm-executor: guest fault")
-}
-
 /// Like [`fault`], keeping the JavaScript exception that caused it.
 fn fault_with_cause(guest: &Guest, e: Error, cause: Option<JsValue>) -> ! {
     guest.set_fault_with_cause(e, cause);
     wasm_bindgen::throw_str("halide-wasm-executor: guest fault")
+}
+
+/// The executor's own wasm export `export`, which must be a function.
+fn own_function(own: &JsValue, export: &str) -> Result<JsValue, Error> {
+    let f = get(own, export);
+    if f.is_function() {
+        Ok(f)
+    } else {
+        Err(Error::BadModule(format!(
+            "internal: the executor lacks its export {export}"
+        )))
+    }
 }
 
 /// A JavaScript function taking any number of arguments, which reaches `f`
@@ -183,13 +188,7 @@ impl Imports {
             let own_export =
                 libm_exports::export_for(name).or_else(|| heap_exports::export_for(name));
             let f: JsValue = if let Some(export) = own_export {
-                let f = get(&own, export);
-                if !f.is_function() {
-                    return Err(Error::BadModule(format!(
-                        "internal: the executor lacks its export {export}"
-                    )));
-                }
-                f
+                own_function(&own, export)?
             } else if let Some(i) = guest.hooks.externs.iter().position(|e| e.name == *name) {
                 let g = guest.clone();
                 let (f, keep) = variadic(move |args| {
@@ -202,26 +201,15 @@ impl Imports {
                 closures.push(keep);
                 f
             } else if JS_LIBC.contains(&name.as_str()) {
-                let l = libc.get_or_insert_with(|| {
-                    // Called only for a range outside the memory.
-                    let g = guest.clone();
-                    let c = Closure::<dyn Fn(u32, u32, u32)>::new(move |d: u32, s: u32, n: u32| {
-                        let m = g.mem();
-                        let e = m.check(d, n as u64).and(m.check(s, n as u64)).err();
-                        fault(
-                            &g,
-                            e.unwrap_or(GuestError::OutOfBounds {
-                                ptr: d as u64,
-                                len: n as u64,
-                                size: m.size(),
-                            }),
-                        )
-                    });
-                    let l = GuestLibc::new(c.as_ref());
-                    closures.push(Box::new(c));
-                    l
-                });
-                get(l, name)
+                // Its fault function is called only for a range outside the
+                // memory.
+                if libc.is_none() {
+                    libc = Some(GuestLibc::new(&own_function(
+                        &own,
+                        libc_exports::RANGE_FAULT,
+                    )?));
+                }
+                get(libc.as_ref().expect("made above"), name)
             } else if name == "halide_trace_helper" {
                 let g = guest.clone();
                 let (f, keep) = variadic(move |args| {
@@ -235,10 +223,10 @@ impl Imports {
                 });
                 closures.push(keep);
                 f
+            } else if let Some(export) = libc_exports::export_for(name) {
+                own_function(&own, export)?
             } else {
-                let (f, keep) = host_function(name, guest.clone());
-                closures.push(keep);
-                f
+                unreachable!("check_supported admitted unknown import {name}")
             };
             Reflect::set(&env, &JsValue::from_str(name), &f)
                 .map_err(|_| Error::BadModule(format!("cannot set import {name}")))?;
@@ -258,225 +246,4 @@ impl Imports {
             l.bind(memory);
         }
     }
-}
-
-/// A closure as a JavaScript function, plus the owner that keeps it alive.
-fn wrap<T: ?Sized + wasm_bindgen::closure::WasmClosure + 'static>(
-    c: Closure<T>,
-) -> (JsValue, Box<dyn Any>) {
-    let f: JsValue = c.as_ref().clone();
-    (f, Box::new(c))
-}
-
-fn print(guest: &Guest, fd: i32, text: &str) {
-    // Halide's runtime prints its errors (through halide_print, on either
-    // descriptor) just before it aborts: keep the text for the HalideError.
-    guest.capture(text);
-    match &guest.hooks.print {
-        Some(f) => {
-            // A throwing print callback is the caller's error; it surfaces
-            // when the run ends.
-            if let Err(e) = f.call1(&JsValue::UNDEFINED, &JsValue::from_str(text)) {
-                guest.set_fault(Error::Callback(format!(
-                    "options.print threw: {}",
-                    describe(&e)
-                )));
-            }
-        }
-        // Halide's error text reaches the caller in the HalideError; the
-        // console would only show it twice.
-        None if text.trim_start().starts_with("Error") => {}
-        None => {
-            let t = text.strip_suffix('\n').unwrap_or(text);
-            if fd == 2 {
-                web_sys::console::error_1(&JsValue::from_str(t));
-            } else {
-                web_sys::console::log_1(&JsValue::from_str(t));
-            }
-        }
-    }
-}
-
-fn host_function(name: &str, g: Rc<Guest>) -> (JsValue, Box<dyn Any>) {
-    match name {
-        "memcmp" => wrap(Closure::<dyn Fn(u32, u32, u32) -> i32>::new(
-            move |a, b, n| match memcmp(&g, a, b, n) {
-                Ok(r) => r,
-                Err(e) => fault(&g, e),
-            },
-        )),
-        "strlen" => wrap(Closure::<dyn Fn(u32) -> u32>::new(move |p| {
-            match g.mem().strlen(p) {
-                Ok(n) => n,
-                Err(e) => fault(&g, e),
-            }
-        })),
-        "strcmp" => wrap(Closure::<dyn Fn(u32, u32) -> i32>::new(
-            move |a, b| match strncmp(&g, a, b, u32::MAX) {
-                Ok(r) => r,
-                Err(e) => fault(&g, e),
-            },
-        )),
-        "strncmp" => wrap(Closure::<dyn Fn(u32, u32, u32) -> i32>::new(
-            move |a, b, n| match strncmp(&g, a, b, n) {
-                Ok(r) => r,
-                Err(e) => fault(&g, e),
-            },
-        )),
-        "strstr" => wrap(Closure::<dyn Fn(u32, u32) -> u32>::new(
-            move |h, n| match strstr(&g, h, n) {
-                Ok(r) => r,
-                Err(e) => fault(&g, e),
-            },
-        )),
-        "strchr" => wrap(Closure::<dyn Fn(u32, i32) -> u32>::new(
-            move |s, c| match strchr(&g, s, c as u8) {
-                Ok(r) => r,
-                Err(e) => fault(&g, e),
-            },
-        )),
-        "getenv" => wrap(Closure::<dyn Fn(u32) -> u32>::new(move |p| {
-            match g.getenv(p) {
-                Ok(r) => r,
-                Err(e) => fault(&g, e),
-            }
-        })),
-        "write" => wrap(Closure::<dyn Fn(i32, u32, u32) -> i32>::new(
-            move |fd, p, n| {
-                let r = write(&g, fd, p, n);
-                match r {
-                    Ok(n) => n,
-                    Err((e, cause)) => fault_with_cause(&g, e, cause),
-                }
-            },
-        )),
-        "abort" => wrap(Closure::<dyn Fn()>::new(move || {
-            g.set_aborted();
-            wasm_bindgen::throw_str("halide-wasm-executor: abort()")
-        })),
-        "halide_print" | "halide_error" => {
-            let fd = if name == "halide_error" { 2 } else { 1 };
-            wrap(Closure::<dyn Fn(u32, u32)>::new(move |_uc, p| {
-                let text = match g.mem().read_cstr(p) {
-                    Ok(t) => t,
-                    Err(e) => fault(&g, e),
-                };
-                print(&g, fd, &text);
-            }))
-        }
-        // The guest has no file system. The one file it can open is the
-        // trace file, whose bytes go to options.trace.
-        "fopen" => wrap(Closure::<dyn Fn(u32, u32) -> u32>::new(
-            move |path, _mode| {
-                let r = g.mem().read_cstr(path);
-                match r {
-                    Ok(p) if p == TRACE_PATH => open_trace_file(&g),
-                    Ok(_) => 0,
-                    Err(e) => fault(&g, e),
-                }
-            },
-        )),
-        "fileno" => wrap(Closure::<dyn Fn(u32) -> i32>::new(move |f| {
-            if f != 0 && f == g.trace_file.get() {
-                TRACE_FD
-            } else {
-                -1
-            }
-        })),
-        "fclose" => wrap(Closure::<dyn Fn(u32) -> i32>::new(|_| 0)),
-        "fwrite" => wrap(Closure::<dyn Fn(u32, u32, u32, u32) -> u32>::new(
-            move |p: u32, size: u32, count: u32, f: u32| {
-                if f == 0 || f != g.trace_file.get() {
-                    return 0;
-                }
-                let r = write(&g, TRACE_FD, p, size.saturating_mul(count));
-                match r {
-                    Ok(_) => count,
-                    Err((e, cause)) => fault_with_cause(&g, e, cause),
-                }
-            },
-        )),
-        "halide_current_thread_id" => wrap(Closure::<dyn Fn() -> i32>::new(|| 0)),
-        other => unreachable!("check_supported admitted unknown import {other}"),
-    }
-}
-
-/// `write(fd, p, n)`: stdout and stderr go to `print`, the trace file to
-/// `options.trace`, anything else nowhere.
-fn write(g: &Guest, fd: i32, p: u32, n: u32) -> Result<i32, (Error, Option<JsValue>)> {
-    if fd == TRACE_FD && g.trace_file.get() != 0 {
-        let mut bytes = vec![0u8; n as usize];
-        g.mem().read(p, &mut bytes).map_err(|e| (e.into(), None))?;
-        trace::write_trace_file(g, bytes).map_err(|(e, c)| (e, Some(c)))?;
-    } else if fd == 1 || fd == 2 {
-        let text = read_text(g, p, n).map_err(|e| (e.into(), None))?;
-        print(g, fd, &text);
-    }
-    Ok(n as i32)
-}
-
-/// A `FILE*` for the trace file: a few guest bytes, so that it is a real,
-/// unique pointer.
-fn open_trace_file(g: &Guest) -> u32 {
-    if g.trace_file.get() == 0 {
-        g.trace_file.set(g.malloc(16));
-    }
-    g.trace_file.get()
-}
-
-fn read_text(g: &Guest, p: u32, n: u32) -> Result<String, GuestError> {
-    let mut buf = vec![0u8; n as usize];
-    g.mem().read(p, &mut buf)?;
-    Ok(String::from_utf8_lossy(&buf).into_owned())
-}
-
-fn memcmp(g: &Guest, a: u32, b: u32, n: u32) -> Result<i32, GuestError> {
-    let (mut x, mut y) = (vec![0u8; n as usize], vec![0u8; n as usize]);
-    g.mem().read(a, &mut x)?;
-    g.mem().read(b, &mut y)?;
-    Ok(x.iter()
-        .zip(&y)
-        .find(|(p, q)| p != q)
-        .map(|(p, q)| *p as i32 - *q as i32)
-        .unwrap_or(0))
-}
-
-fn strncmp(g: &Guest, a: u32, b: u32, n: u32) -> Result<i32, GuestError> {
-    let x = g.mem().read_cstr_bytes(a)?;
-    let y = g.mem().read_cstr_bytes(b)?;
-    for i in 0..n as usize {
-        let (p, q) = (
-            x.get(i).copied().unwrap_or(0),
-            y.get(i).copied().unwrap_or(0),
-        );
-        if p != q || p == 0 {
-            return Ok(p as i32 - q as i32);
-        }
-    }
-    Ok(0)
-}
-
-fn strstr(g: &Guest, h: u32, n: u32) -> Result<u32, GuestError> {
-    let hay = g.mem().read_cstr_bytes(h)?;
-    let needle = g.mem().read_cstr_bytes(n)?;
-    if needle.is_empty() {
-        return Ok(h);
-    }
-    Ok(hay
-        .windows(needle.len())
-        .position(|w| w == needle.as_slice())
-        .map(|i| h + i as u32)
-        .unwrap_or(0))
-}
-
-fn strchr(g: &Guest, s: u32, c: u8) -> Result<u32, GuestError> {
-    let bytes = g.mem().read_cstr_bytes(s)?;
-    if c == 0 {
-        return Ok(s + bytes.len() as u32);
-    }
-    Ok(bytes
-        .iter()
-        .position(|&b| b == c)
-        .map(|i| s + i as u32)
-        .unwrap_or(0))
 }

@@ -2,9 +2,10 @@
 //!
 //! - [`guest`]: the one type that reads and writes the pipeline's memory, and
 //!   the state of one guest instance (heap, captured output, faults).
-//! - [`imports`]: the `env` import object, built from Rust closures and from
-//!   this module's own wasm exports (libm; `malloc`/`free` from
-//!   [`heap_exports`]).
+//! - [`imports`]: the `env` import object, built from this module's own wasm
+//!   exports (libm; `malloc`/`free` from [`heap_exports`]; the C library and
+//!   Halide's print hooks from [`libc_exports`]), `libc.js`, and Rust
+//!   closures for the caller's callbacks (extern stages, tracing).
 //! - [`convert`]: JavaScript values to and from the core's types.
 //! - [`call`]: checking one run's arguments, laying them out, calling the
 //!   entry point.
@@ -22,6 +23,7 @@ mod externs;
 mod guest;
 mod heap_exports;
 mod imports;
+mod libc_exports;
 mod marshal;
 mod options;
 mod pipeline;

@@ -414,6 +414,26 @@ test('disposed and dropped pipelines free their instance and import closures', a
   assert.deepEqual(JSON.parse(r.stdout), { made: 20, left: 0 });
 });
 
+test('a guest that faults or aborts inside a C library import is freed with its instance', async () => {
+  // Those imports are the executor's wasm exports, acting on the running
+  // guest through a reference they must drop before throwing (a throw runs
+  // no destructors): a leaked one would keep every failed instance alive.
+  const { createRequire } = await import('node:module');
+  const { liveInstances } = createRequire(import.meta.url)('../../pkg/node/halide_wasm_executor.js');
+  const base = liveInstances();
+  const c = caseNamed('too_small');
+  const p = Pipeline.loadSync(wasmBytes(c.module), { print: () => {} });
+  assert.equal(liveInstances(), base + 1);
+  for (let i = 0; i < 3; i++) {
+    // halide_error, then abort(): the instance is dropped, and the next run
+    // makes a new one.
+    assert.throws(() => p.run(prepare(c).args), (e) => e.code === 'abort');
+    assert.equal(liveInstances(), base, `run ${i}: the aborted instance is freed`);
+  }
+  p.dispose();
+  assert.equal(liveInstances(), base);
+});
+
 test("dispose lets go of the guest memory (and of the caller's arrays) while the Pipeline object lives on", async () => {
   const { spawnSync } = await import('node:child_process');
   const script = `
