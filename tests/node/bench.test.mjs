@@ -1,5 +1,6 @@
-// `npm run bench` still works: bench/run.mjs --quick exits 0 and writes
-// well-formed JSON with every row. Speed is never checked here.
+// `npm run bench` and `npm run bench:libm` still work: each script exits 0
+// with --quick and writes well-formed JSON with every row. Speed is never
+// checked here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,58 +22,56 @@ const ROWS = [
 
 const numberOrNull = (v) => v === null || (typeof v === 'number' && Number.isFinite(v));
 
-test('bench/run.mjs --quick exits 0 and writes every row as JSON', { timeout: 300_000 }, () => {
+/**
+ * Runs `script --quick --out FILE` from the root and returns its stdout and
+ * the JSON it wrote, after checking that it exited 0.
+ */
+function runQuick(script, timeout) {
   const dir = mkdtempSync(join(tmpdir(), 'hwe-bench-'));
   try {
-    const out = join(dir, 'latest.json');
-    const r = spawnSync(process.execPath, ['bench/run.mjs', '--quick', '--out', out], {
-      cwd: ROOT, encoding: 'utf8', timeout: 280_000, maxBuffer: 1 << 24,
+    const out = join(dir, 'out.json');
+    const r = spawnSync(process.execPath, [script, '--quick', '--out', out], {
+      cwd: ROOT, encoding: 'utf8', timeout, maxBuffer: 1 << 24,
     });
     assert.equal(r.status, 0, `exit ${r.status} ${r.signal ?? ''}\n${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /row\s+ours\s+baseline\s+ratio\s+target\s+note/);
-    const j = JSON.parse(readFileSync(out, 'utf8'));
-    assert.equal(j.quick, true);
-    assert.ok(Array.isArray(j.rows));
-    const ids = j.rows.map((row) => row.id);
-    for (const id of ROWS) assert.ok(ids.includes(id), `row ${id} missing; rows: ${ids.join(', ')}`);
-    assert.deepEqual(j.rowIds, ids);
-    for (const row of j.rows) {
-      for (const k of ['id', 'group', 'row', 'unit', 'note']) assert.equal(typeof row[k], 'string', `${row.id}.${k}`);
-      for (const k of ['ours', 'baseline', 'ratio', 'target']) assert.ok(numberOrNull(row[k]), `${row.id}.${k} = ${row[k]}`);
-      assert.ok(row.met === null || typeof row.met === 'boolean', `${row.id}.met`);
-      assert.doesNotMatch(row.note, /MISMATCH/, row.id);
-    }
-    // The side-by-side rows against the plain host always run.
-    for (const m of MODULES) {
-      const row = j.rows.find((x) => x.id === `plain:${m}`);
-      assert.ok(row.ours > 0 && row.baseline > 0 && row.ratio > 0, JSON.stringify(row));
-    }
+    return { stdout: r.stdout, json: JSON.parse(readFileSync(out, 'utf8')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('bench/run.mjs --quick exits 0 and writes every row as JSON', { timeout: 300_000 }, () => {
+  const { stdout, json: j } = runQuick('bench/run.mjs', 280_000);
+  assert.match(stdout, /row\s+ours\s+baseline\s+ratio\s+target\s+note/);
+  assert.equal(j.quick, true);
+  assert.ok(Array.isArray(j.rows));
+  const ids = j.rows.map((row) => row.id);
+  for (const id of ROWS) assert.ok(ids.includes(id), `row ${id} missing; rows: ${ids.join(', ')}`);
+  assert.deepEqual(j.rowIds, ids);
+  for (const row of j.rows) {
+    for (const k of ['id', 'group', 'row', 'unit', 'note']) assert.equal(typeof row[k], 'string', `${row.id}.${k}`);
+    for (const k of ['ours', 'baseline', 'ratio', 'target']) assert.ok(numberOrNull(row[k]), `${row.id}.${k} = ${row[k]}`);
+    assert.ok(row.met === null || typeof row.met === 'boolean', `${row.id}.met`);
+    assert.doesNotMatch(row.note, /MISMATCH/, row.id);
+  }
+  // The side-by-side rows against the plain host always run.
+  for (const m of MODULES) {
+    const row = j.rows.find((x) => x.id === `plain:${m}`);
+    assert.ok(row.ours > 0 && row.baseline > 0 && row.ratio > 0, JSON.stringify(row));
   }
 });
 
 test('bench/libm-pick.mjs --quick times both versions of every function the executor takes from pxfm', { timeout: 600_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hwe-libm-pick-'));
-  try {
-    const out = join(dir, 'libm-pick.json');
-    const r = spawnSync(process.execPath, ['bench/libm-pick.mjs', '--quick', '--out', out], {
-      cwd: ROOT, encoding: 'utf8', timeout: 580_000, maxBuffer: 1 << 24,
-    });
-    assert.equal(r.status, 0, `exit ${r.status} ${r.signal ?? ''}\n${r.stdout}\n${r.stderr}`);
-    const j = JSON.parse(readFileSync(out, 'utf8'));
-    assert.equal(j.quick, true);
-    const names = j.rows.map((row) => row.name);
-    for (const row of j.rows) {
-      assert.ok(row.libm_ns > 0 && row.pxfm_ns > 0, JSON.stringify(row));
-      assert.ok(['libm', 'pxfm'].includes(row.uses), JSON.stringify(row));
-    }
-    // Every pxfm function the executor exports has its measurement.
-    const source = readFileSync(join(ROOT, 'src', 'libm_exports.rs'), 'utf8');
-    const fromPxfm = [...source.matchAll(/"(\w+)" => .*= pxfm::/g)].map((m) => m[1]);
-    assert.ok(fromPxfm.length > 0);
-    for (const name of fromPxfm) assert.ok(names.includes(name), `${name} is not measured`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const { json: j } = runQuick('bench/libm-pick.mjs', 580_000);
+  assert.equal(j.quick, true);
+  const names = j.rows.map((row) => row.name);
+  for (const row of j.rows) {
+    assert.ok(row.libm_ns > 0 && row.pxfm_ns > 0, JSON.stringify(row));
+    assert.ok(['libm', 'pxfm'].includes(row.uses), JSON.stringify(row));
   }
+  // Every pxfm function the executor exports has its measurement.
+  const source = readFileSync(join(ROOT, 'src', 'libm_exports.rs'), 'utf8');
+  const fromPxfm = [...source.matchAll(/"(\w+)" => .*= pxfm::/g)].map((m) => m[1]);
+  assert.ok(fromPxfm.length > 0);
+  for (const name of fromPxfm) assert.ok(names.includes(name), `${name} is not measured`);
 });
