@@ -4,7 +4,7 @@
 //
 // A wasm-bindgen closure costs about 34 ns a call in V8, a plain function
 // about 4 ns, and these three may be called in a pipeline's inner loops
-// (V8 copies and fills bytes faster than the executor's wasm would). They
+// (the executor's own wasm cannot reach the guest's memory). They
 // only move bytes inside the guest's own memory, after checking the ranges;
 // a range outside it goes to `fault` (the executor's export
 // hwe_range_fault, src/js/libc_exports.rs) with the arguments, which records
