@@ -9,7 +9,9 @@
 //!   `malloc` and `free` ([`crate::js::heap_exports`]), the string
 //!   functions, `getenv`, `write`, `abort`, the stdio stubs and Halide's
 //!   print hooks ([`crate::js::libc_exports`]). Those calls go from wasm to
-//!   wasm without entering JavaScript, and a load makes no closure for them;
+//!   wasm (the C library then reads the guest's bytes through
+//!   [`GuestMem`](crate::js::guest::GuestMem)), and a load makes no closure
+//!   for them;
 //! - for `memcpy`, `memmove` and `memset`, which may run in inner loops, a
 //!   plain JavaScript function from `libc.js` (a JavaScript call costs about
 //!   4 ns, less than a call into Rust through JavaScript), checking its ranges

@@ -6,7 +6,9 @@
 //! As Rust closures they cost a closure per import for every instance (made
 //! at every load and restart, with their `FinalizationRegistry` entries) and
 //! ~34 ns a call through JavaScript; as exports they exist once, with the
-//! executor, and a call goes from wasm to wasm. An export has no closure to
+//! executor, and a call goes from wasm to wasm (the guest's bytes are still
+//! read through [`GuestMem`](crate::js::guest::GuestMem)'s views, like every
+//! read of its memory). An export has no closure to
 //! say whose memory it reads: it acts on the guest whose code is running
 //! ([`guest::current`]), set around every call into a guest. Called while
 //! no guest runs (a module's own start function, which Halide's modules do
