@@ -13,8 +13,9 @@
 //!  32  u32  dim*
 //!  36  u32  padding
 //! ```
-//! The executor puts a buffer's header, its dimensions and its 32-aligned data
-//! in one guest allocation, laid out by [`BlockLayout`].
+//! The executor puts a run's argument table, scalars, every buffer's header
+//! and dimensions, and the 32-aligned data it copies in one guest
+//! allocation, laid out by [`RunLayout`].
 
 use crate::core::error::{Error, Result};
 use crate::core::types::{ElemKind, HalideType};
