@@ -253,6 +253,14 @@ pub fn with_running<R>(guest: &Rc<Guest>, f: impl FnOnce() -> R) -> R {
     r
 }
 
+/// Throws into the guest's code after an import recorded its fault on the
+/// guest ([`Guest::set_fault`]): the run then ends as a trap carrying that
+/// fault. Nothing with a destructor may be alive in the caller's frame (a
+/// throw runs none).
+pub fn throw_fault() -> ! {
+    wasm_bindgen::throw_str("halide-wasm-executor: guest fault")
+}
+
 /// The running guest, if any, as a clone: no borrow of the stack is held
 /// while it is used (its user may run another pipeline).
 pub fn current() -> Option<Rc<Guest>> {

@@ -37,7 +37,7 @@ pub extern "C" fn hwe_free(ptr: u32) {
     });
     // Thrown with no borrow held and nothing to drop in this frame.
     if faulted == Some(true) {
-        wasm_bindgen::throw_str("halide-wasm-executor: guest fault");
+        guest::throw_fault();
     }
 }
 

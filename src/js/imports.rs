@@ -25,7 +25,7 @@
 
 use crate::core::error::Error;
 use crate::js::convert::get;
-use crate::js::guest::Guest;
+use crate::js::guest::{self, Guest};
 use crate::js::options::Extern;
 use crate::js::{externs, heap_exports, libc_exports, trace};
 use crate::libm_exports;
@@ -57,10 +57,11 @@ pub struct Imports {
     _closures: Vec<Box<dyn Any>>,
 }
 
-/// Like [`fault`], keeping the JavaScript exception that caused it.
+/// Records `e` (and the JavaScript exception behind it) as the run's fault
+/// and throws into the guest. For closures, which borrow their guest.
 fn fault_with_cause(guest: &Guest, e: Error, cause: Option<JsValue>) -> ! {
     guest.set_fault_with_cause(e, cause);
-    wasm_bindgen::throw_str("halide-wasm-executor: guest fault")
+    guest::throw_fault()
 }
 
 /// The executor's own wasm export `export`, which must be a function.

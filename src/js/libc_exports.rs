@@ -54,7 +54,7 @@ fn on_guest<R>(f: impl FnOnce(&Guest) -> Result<R, Fault>) -> R {
         Err((e, cause)) => {
             g.set_fault_with_cause(e, cause);
             drop(g);
-            wasm_bindgen::throw_str("halide-wasm-executor: guest fault")
+            guest::throw_fault()
         }
     }
 }
