@@ -68,6 +68,17 @@ function arrayFor(type) {
   return A;
 }
 
+/**
+ * Calls `f(p, at)` for every pixel of a `width` x `height` image: `p` is its
+ * index in RGBA pixels, `at` its offset in a buffer with `layout.strides`.
+ */
+function eachPixel(width, height, layout, f) {
+  const [sx, sy] = layout.strides;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) f(4 * (y * width + x), x * sx + y * sy);
+  }
+}
+
 /** The image as a buffer of `type` in `layout` (zero-copy for interleaved uint8). */
 function toBuffer(type, layout) {
   const { width, height, rgba } = image;
@@ -75,16 +86,12 @@ function toBuffer(type, layout) {
     return { data: rgba, shape: layout.shape, strides: layout.strides };
   }
   const data = new (arrayFor(type))(layout.shape.reduce((a, b) => a * b, 1));
-  const [sx, sy, sc] = layout.strides;
+  const sc = layout.strides[2];
   const f = scaleIn(type);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const p = 4 * (y * width + x);
-      const at = x * sx + y * sy;
-      if (layout.channels === 1) data[at] = f(Math.round(0.299 * rgba[p] + 0.587 * rgba[p + 1] + 0.114 * rgba[p + 2]));
-      else for (let c = 0; c < layout.channels; c++) data[at + c * sc] = f(rgba[p + c]);
-    }
-  }
+  eachPixel(width, height, layout, (p, at) => {
+    if (layout.channels === 1) data[at] = f(Math.round(0.299 * rgba[p] + 0.587 * rgba[p + 1] + 0.114 * rgba[p + 2]));
+    else for (let c = 0; c < layout.channels; c++) data[at + c * sc] = f(rgba[p + c]);
+  });
   return { data, shape: layout.shape, strides: layout.strides };
 }
 
@@ -93,18 +100,14 @@ function toRgba(buf, type, layout) {
   const [width, height] = layout.shape;
   if (layout.kind === 'interleaved' && type === 'uint8') return new Uint8ClampedArray(buf.data.buffer, buf.data.byteOffset, buf.data.length);
   const rgba = new Uint8ClampedArray(4 * width * height);
-  const [sx, sy, sc] = layout.strides;
+  const sc = layout.strides[2];
   const f = scaleOut(type);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const p = 4 * (y * width + x);
-      const at = x * sx + y * sy;
-      for (let c = 0; c < 4; c++) {
-        if (layout.channels === 1) rgba[p + c] = c === 3 ? 255 : f(buf.data[at]);
-        else rgba[p + c] = c < layout.channels ? f(buf.data[at + c * sc]) : 255;
-      }
+  eachPixel(width, height, layout, (p, at) => {
+    for (let c = 0; c < 4; c++) {
+      if (layout.channels === 1) rgba[p + c] = c === 3 ? 255 : f(buf.data[at]);
+      else rgba[p + c] = c < layout.channels ? f(buf.data[at + c * sc]) : 255;
     }
-  }
+  });
   return rgba;
 }
 
