@@ -117,32 +117,18 @@ pub fn required(module: &WebAssembly::Module) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// Every `env` function the executor itself provides.
-const HOST_FUNCTIONS: &[&str] = &[
-    "malloc",
-    "free",
-    "memcpy",
-    "memmove",
-    "memset",
-    "memcmp",
-    "strlen",
-    "strcmp",
-    "strncmp",
-    "strstr",
-    "strchr",
-    "getenv",
-    "write",
-    "abort",
-    "fopen",
-    "fileno",
-    "fclose",
-    "fwrite",
-    "__cxa_atexit",
-    "halide_print",
-    "halide_error",
-    "halide_current_thread_id",
-    "halide_trace_helper",
-];
+/// Halide's trace hook, a closure over the caller's `options.trace`.
+const TRACE_HELPER: &str = "halide_trace_helper";
+
+/// Whether the executor itself provides `env` function `name`, from the
+/// same tables [`Imports::build`] takes it from.
+fn host_provides(name: &str) -> bool {
+    libm_exports::export_for(name).is_some()
+        || heap_exports::export_for(name).is_some()
+        || libc_exports::export_for(name).is_some()
+        || JS_LIBC.contains(&name)
+        || name == TRACE_HELPER
+}
 
 /// Fails with a message that names every import the executor cannot supply,
 /// or a declared extern that the module does not import.
@@ -162,9 +148,7 @@ pub fn check_supported(
     for (module, name, kind) in imports {
         let known = module == "env"
             && kind == "function"
-            && (HOST_FUNCTIONS.contains(&name.as_str())
-                || libm_exports::export_for(name).is_some()
-                || externs.iter().any(|e| e.name == *name));
+            && (host_provides(name) || externs.iter().any(|e| e.name == *name));
         if !known {
             missing.push(format!("{module}.{name} ({kind})"));
         }
@@ -213,7 +197,7 @@ impl Imports {
                     )?));
                 }
                 get(libc.as_ref().expect("made above"), name)
-            } else if name == "halide_trace_helper" {
+            } else if name == TRACE_HELPER {
                 let g = guest.clone();
                 let (f, keep) = variadic(move |args| {
                     let r = trace::helper_event(&g, &args)
