@@ -18,6 +18,11 @@ pub enum GuestError {
     Unterminated { ptr: u32 },
     /// `free` of a pointer that `malloc` never returned (or freed twice).
     InvalidFree { ptr: u32 },
+    /// A string the host reads is longer than it reads (`limit` bytes).
+    TooLong { ptr: u32, limit: u32 },
+    /// A trace packet the runtime wrote is malformed or larger than the
+    /// host accepts.
+    BadTracePacket(String),
 }
 
 impl fmt::Display for GuestError {
@@ -33,6 +38,10 @@ impl fmt::Display for GuestError {
             GuestError::InvalidFree { ptr } => {
                 write!(f, "free({ptr:#x}) of a pointer that malloc did not return")
             }
+            GuestError::TooLong { ptr, limit } => {
+                write!(f, "string at {ptr:#x} is longer than the {limit} bytes the host reads")
+            }
+            GuestError::BadTracePacket(m) => write!(f, "bad trace packet: {m}"),
         }
     }
 }

@@ -8,8 +8,10 @@
 
 use crate::core::error::GuestError;
 
-/// Longest C string the host will read from the guest (names, messages).
-pub const MAX_CSTR: u32 = 1 << 20;
+/// Longest C string the host copies out of the guest (names, paths, the
+/// needle of `strstr`): what a guest can make the executor hold at once.
+/// Text the guest prints is streamed instead (see [`crate::core::libc`]).
+pub const MAX_CSTR: u32 = 64 * 1024;
 
 /// Fails unless `[ptr, ptr + len)` lies inside a memory of `size` bytes.
 pub fn check_within(ptr: u32, len: u64, size: u64) -> Result<(), GuestError> {
@@ -53,31 +55,54 @@ pub trait GuestMemory {
         Ok(i32::from_le_bytes(self.read_array(ptr)?))
     }
 
-    /// Reads the NUL-terminated string at `ptr` (lossy UTF-8).
+    /// Reads the NUL-terminated string at `ptr` (lossy UTF-8), of at most
+    /// [`MAX_CSTR`] bytes.
     fn read_cstr(&self, ptr: u32) -> Result<String, GuestError> {
-        let bytes = self.read_cstr_bytes(ptr)?;
+        self.read_cstr_limited(ptr, MAX_CSTR)
+    }
+
+    /// Reads the NUL-terminated string at `ptr` (lossy UTF-8), of at most
+    /// `limit` bytes before its NUL.
+    fn read_cstr_limited(&self, ptr: u32, limit: u32) -> Result<String, GuestError> {
+        let bytes = self.read_cstr_bytes_limited(ptr, limit)?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// Reads the bytes of the NUL-terminated string at `ptr`, without the NUL.
+    /// Reads the bytes of the NUL-terminated string at `ptr`, without the
+    /// NUL, of at most [`MAX_CSTR`] bytes.
     fn read_cstr_bytes(&self, ptr: u32) -> Result<Vec<u8>, GuestError> {
+        self.read_cstr_bytes_limited(ptr, MAX_CSTR)
+    }
+
+    /// Reads the bytes of the NUL-terminated string at `ptr`, without the
+    /// NUL: a string longer than `limit` is refused after reading at most
+    /// `limit + 256` bytes, so the guest decides nothing about what the host
+    /// allocates beyond `limit`.
+    fn read_cstr_bytes_limited(&self, ptr: u32, limit: u32) -> Result<Vec<u8>, GuestError> {
         let size = self.size();
         let mut out = Vec::new();
         let mut at = ptr as u64;
         let mut chunk = [0u8; 256];
         loop {
-            if at >= size || out.len() as u32 >= MAX_CSTR {
+            if at >= size {
                 return Err(GuestError::Unterminated { ptr });
             }
             let n = (size - at).min(chunk.len() as u64) as usize;
             self.read(at as u32, &mut chunk[..n])?;
             if let Some(z) = chunk[..n].iter().position(|&c| c == 0) {
                 out.extend_from_slice(&chunk[..z]);
-                return Ok(out);
+                break;
             }
             out.extend_from_slice(&chunk[..n]);
+            if out.len() as u64 > limit as u64 {
+                break;
+            }
             at += n as u64;
         }
+        if out.len() as u64 > limit as u64 {
+            return Err(GuestError::TooLong { ptr, limit });
+        }
+        Ok(out)
     }
 }
 
@@ -129,5 +154,27 @@ mod tests {
         assert_eq!(m.read_cstr(10).unwrap().len(), 490);
         assert_eq!(m.read_cstr(501), Err(GuestError::Unterminated { ptr: 501 }));
         assert_eq!(m.read_cstr(600), Err(GuestError::Unterminated { ptr: 600 }));
+    }
+
+    #[test]
+    fn cstrings_past_the_limit_are_refused() {
+        let mut v = vec![b'x'; 4000];
+        v[3000] = 0;
+        let m = RefCell::new(v);
+        assert_eq!(m.read_cstr_limited(0, 3000).unwrap().len(), 3000);
+        assert_eq!(
+            m.read_cstr_limited(0, 2999),
+            Err(GuestError::TooLong {
+                ptr: 0,
+                limit: 2999
+            })
+        );
+        assert_eq!(
+            m.read_cstr_limited(10, 100),
+            Err(GuestError::TooLong {
+                ptr: 10,
+                limit: 100
+            })
+        );
     }
 }

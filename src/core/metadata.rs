@@ -20,8 +20,21 @@ use crate::core::types::{ElemKind, HalideType};
 
 const METADATA_SIZE: u32 = 20;
 const ARGUMENT_SIZE: u32 = 36;
-/// More arguments than any real pipeline has: a sign of a corrupt module.
-const MAX_ARGUMENTS: i32 = 4096;
+
+/// What the reader will read, whatever the module claims: a module past any
+/// of these is refused as a bad module before more is read, so a metadata
+/// bomb (thousands of arguments whose names all point at one huge string)
+/// costs milliseconds and a few KiB, not seconds and gigabytes.
+pub mod limits {
+    /// Arguments of one pipeline (real ones have a handful, generators a
+    /// few dozen).
+    pub const MAX_ARGUMENTS: i32 = 1024;
+    /// Bytes of one name: an argument's, the pipeline's, or the target.
+    pub const MAX_NAME_BYTES: u32 = 1024;
+    /// Bytes of all the names together.
+    pub const MAX_TOTAL_NAME_BYTES: u64 = 64 * 1024;
+}
+use limits::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArgKind {
@@ -84,25 +97,28 @@ pub fn read(mem: &impl GuestMemory, ptr: u32) -> Result<Metadata> {
     let version = mem.read_i32(ptr).map_err(m)?;
     let num = mem.read_i32(ptr + 4).map_err(m)?;
     let args_ptr = mem.read_u32(ptr + 8).map_err(m)?;
-    let target = mem
-        .read_cstr(mem.read_u32(ptr + 12).map_err(m)?)
-        .map_err(m)?;
-    let name = mem
-        .read_cstr(mem.read_u32(ptr + 16).map_err(m)?)
-        .map_err(m)?;
+    let mut names = Names::default();
+    let target = names.read(mem, mem.read_u32(ptr + 12).map_err(m)?, "target")?;
+    let name = names.read(mem, mem.read_u32(ptr + 16).map_err(m)?, "pipeline name")?;
     if version != 1 {
         return Err(bad(format!(
             "metadata version {version}; this executor reads version 1"
         )));
     }
     if !(0..=MAX_ARGUMENTS).contains(&num) {
-        return Err(bad(format!("metadata claims {num} arguments")));
+        return Err(bad(format!(
+            "metadata claims {num} arguments; the executor reads at most {MAX_ARGUMENTS}"
+        )));
     }
     mem.check(args_ptr, num as u64 * ARGUMENT_SIZE as u64)
         .map_err(m)?;
-    let mut arguments = Vec::with_capacity(num as usize);
+    let mut arguments: Vec<Argument> = Vec::with_capacity(num as usize);
     for i in 0..num as u32 {
-        arguments.push(read_argument(mem, args_ptr + i * ARGUMENT_SIZE)?);
+        let a = read_argument(mem, args_ptr + i * ARGUMENT_SIZE, &mut names)?;
+        if arguments.iter().any(|b| b.name == a.name) {
+            return Err(bad(format!("two arguments are named '{}'", a.name)));
+        }
+        arguments.push(a);
     }
     Ok(Metadata {
         version,
@@ -112,9 +128,30 @@ pub fn read(mem: &impl GuestMemory, ptr: u32) -> Result<Metadata> {
     })
 }
 
-fn read_argument(mem: &impl GuestMemory, at: u32) -> Result<Argument> {
+/// Reads the metadata's strings within [`limits`].
+#[derive(Default)]
+struct Names {
+    total: u64,
+}
+
+impl Names {
+    fn read(&mut self, mem: &impl GuestMemory, ptr: u32, what: &str) -> Result<String> {
+        let s = mem
+            .read_cstr_limited(ptr, MAX_NAME_BYTES)
+            .map_err(|e| bad(format!("metadata unreadable: {what}: {e}")))?;
+        self.total += s.len() as u64;
+        if self.total > MAX_TOTAL_NAME_BYTES {
+            return Err(bad(format!(
+                "the metadata's names add up to more than {MAX_TOTAL_NAME_BYTES} bytes"
+            )));
+        }
+        Ok(s)
+    }
+}
+
+fn read_argument(mem: &impl GuestMemory, at: u32, names: &mut Names) -> Result<Argument> {
     let m = |e| bad(format!("argument metadata unreadable: {e}"));
-    let name = mem.read_cstr(mem.read_u32(at).map_err(m)?).map_err(m)?;
+    let name = names.read(mem, mem.read_u32(at).map_err(m)?, "argument name")?;
     let kind = match mem.read_i32(at + 4).map_err(m)? {
         0 => ArgKind::Scalar,
         1 => ArgKind::Input,
@@ -225,6 +262,47 @@ mod tests {
         mem.borrow_mut()[204] = 9;
         let e = read(&mem, p).unwrap_err();
         assert!(e.to_string().contains("unknown kind 9"), "{e}");
+    }
+
+    #[test]
+    fn metadata_bombs_are_refused_quickly() {
+        // Every argument's name points at one long string.
+        let (mem, p) = build();
+        let long = vec![b'n'; 2 * MAX_NAME_BYTES as usize];
+        mem.borrow_mut().extend_from_slice(&long);
+        mem.borrow_mut().push(0);
+        mem.borrow_mut()[200..204].copy_from_slice(&1024u32.to_le_bytes());
+        let e = read(&mem, p).unwrap_err().to_string();
+        assert!(e.contains("longer than the 1024 bytes"), "{e}");
+        // Names within the limit each, past it together.
+        let (mem, p) = build();
+        let n = (MAX_TOTAL_NAME_BYTES / 900 + 2) as usize;
+        let mut v = mem.borrow().clone();
+        let args = v.len();
+        v.resize(args + n * 36, 0);
+        let name_at = v.len();
+        v.extend(vec![b'a'; 1000]);
+        v.push(0);
+        for i in 0..n {
+            let a = args + i * 36;
+            v[a..a + 4].copy_from_slice(&(name_at as u32 + (i % 900) as u32).to_le_bytes());
+            v[a + 12..a + 16].copy_from_slice(&[1, 8, 1, 0]);
+        }
+        v[104..108].copy_from_slice(&(n as i32).to_le_bytes());
+        v[108..112].copy_from_slice(&(args as u32).to_le_bytes());
+        let e = read(&RefCell::new(v), p).unwrap_err().to_string();
+        assert!(e.contains("add up to more than"), "{e}");
+        // Too many arguments, and two arguments of one name.
+        let (mem, p) = build();
+        mem.borrow_mut()[104..108].copy_from_slice(&(MAX_ARGUMENTS + 1).to_le_bytes());
+        assert!(read(&mem, p)
+            .unwrap_err()
+            .to_string()
+            .contains("at most 1024"));
+        let (mem, p) = build();
+        mem.borrow_mut()[236..240].copy_from_slice(&640u32.to_le_bytes());
+        let e = read(&mem, p).unwrap_err().to_string();
+        assert!(e.contains("two arguments are named 'input'"), "{e}");
     }
 }
 

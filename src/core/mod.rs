@@ -8,6 +8,7 @@
 //! - [`allocator`]: the guest heap's `malloc`/`free` bookkeeping.
 //! - [`free_index`]: its free blocks, in TLSF-style size classes.
 //! - [`memory`]: checked reads and writes of a guest memory.
+//! - [`libc`]: the guest's C string and memory functions, in bounded chunks.
 //! - [`read_cache`]: those reads through a cache of pages.
 //! - [`metadata`]: the pipeline's `halide_filter_metadata_t`.
 //! - [`trace`]: Halide trace events and trace-file packets.
@@ -19,6 +20,7 @@ pub mod error;
 pub mod free_index;
 pub mod halide_codes;
 pub mod layout;
+pub mod libc;
 pub mod memory;
 pub mod metadata;
 pub mod read_cache;

@@ -14,6 +14,9 @@ use crate::core::memory::{check_within, GuestMemory};
 
 /// Bytes per cached page.
 const PAGE: u64 = 4096;
+/// Pages kept at once: whatever a module's metadata points at, the cache
+/// holds at most 256 KiB of the executor's memory (it starts over when full).
+const MAX_PAGES: usize = 64;
 
 /// A [`GuestMemory`] that answers reads from copies of whole pages of
 /// `mem`, fetched once each. Writes go through and drop the pages they
@@ -44,6 +47,9 @@ impl<'a, M: GuestMemory> ReadCache<'a, M> {
                 let len = PAGE.min(self.size - start) as usize;
                 let mut bytes = vec![0; len];
                 self.mem.read(start as u32, &mut bytes)?;
+                if pages.len() >= MAX_PAGES {
+                    pages.clear();
+                }
                 pages.push((start, bytes));
                 pages.len() - 1
             }

@@ -60,28 +60,54 @@ fn cstr(b: &[u8]) -> Option<(String, usize)> {
     Some((String::from_utf8_lossy(&b[..n]).into_owned(), n + 1))
 }
 
+/// The largest trace packet the host accepts. Halide's packets hold a
+/// header, coordinates, a value, a function name and a tag: a few hundred
+/// bytes. A packet that claims more is malformed, and a packet that never
+/// completes can make the host keep at most this much.
+pub const MAX_PACKET: usize = 256 * 1024;
+
 /// Parses the trace packets in `bytes`. Returns the events and the number of
-/// bytes consumed (a trailing partial packet is left for the next write).
-pub fn parse_packets(bytes: &[u8]) -> (Vec<TraceEvent>, usize) {
+/// bytes consumed (a trailing partial packet is left for the next write),
+/// or what is wrong with a malformed packet: one whose size is below its
+/// header or above [`MAX_PACKET`], whose type is unknown, or whose body is
+/// too short for its coordinates and value.
+pub fn parse_packets(bytes: &[u8]) -> Result<(Vec<TraceEvent>, usize), String> {
     let mut out = Vec::new();
     let mut at = 0;
     while bytes.len() - at >= HEADER {
         let p = &bytes[at..];
         let w = |i: usize| [p[i], p[i + 1], p[i + 2], p[i + 3]];
         let size = u32::from_le_bytes(w(0)) as usize;
-        if size < HEADER || size > p.len() {
+        if size < HEADER {
+            return Err(format!(
+                "a packet claims {size} bytes, less than its {HEADER}-byte header"
+            ));
+        }
+        if size > MAX_PACKET {
+            return Err(format!(
+                "a packet claims {size} bytes; the host accepts at most {MAX_PACKET}"
+            ));
+        }
+        if size > p.len() {
             break;
         }
         let Some(ty) = HalideType::decode(w(8)) else {
-            break;
+            return Err(format!("a packet has an unknown type {:?}", w(8)));
         };
-        let dims = i32::from_le_bytes(w(24)).max(0) as usize;
+        let dims = i32::from_le_bytes(w(24));
         let body = &p[HEADER..size];
+        // Both at most MAX_PACKET-sized once checked against the body.
         let value_len = ty.lanes as usize * (ty.bits as usize).div_ceil(8);
-        let coord_len = 4 * dims;
-        if body.len() < coord_len + value_len {
-            break;
-        }
+        let coord_len = usize::try_from(dims)
+            .ok()
+            .filter(|d| *d <= body.len() / 4)
+            .map(|d| 4 * d);
+        let Some(coord_len) = coord_len.filter(|c| c + value_len <= body.len()) else {
+            return Err(format!(
+                "a packet of {size} bytes is too short for {dims} coordinates and a {}-byte value",
+                value_len
+            ));
+        };
         let coordinates = body[..coord_len]
             .chunks_exact(4)
             .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -103,7 +129,7 @@ pub fn parse_packets(bytes: &[u8]) -> (Vec<TraceEvent>, usize) {
         });
         at += size;
     }
-    (out, at)
+    Ok((out, at))
 }
 
 #[cfg(test)]
@@ -141,7 +167,7 @@ mod tests {
         bytes.extend(packet(2, 0, &[5], -1.0, "input"));
         let whole = bytes.len();
         bytes.extend(&packet(3, 1, &[1], 0.0, "g")[..10]);
-        let (events, used) = parse_packets(&bytes);
+        let (events, used) = parse_packets(&bytes).unwrap();
         assert_eq!(used, whole);
         assert_eq!(events.len(), 2);
         assert_eq!(event_name(events[0].event), "store");
@@ -152,5 +178,44 @@ mod tests {
         assert_eq!(events[1].func, "input");
         assert_eq!(event_name(events[1].event), "load");
         assert_eq!(event_name(42), "unknown");
+    }
+
+    #[test]
+    fn malformed_packets_are_refused_not_kept() {
+        let mut p = packet(1, 1, &[3], 1.0, "f");
+        p[..4].copy_from_slice(&(MAX_PACKET as u32 + 4).to_le_bytes());
+        assert!(parse_packets(&p).unwrap_err().contains("at most"));
+        p[..4].copy_from_slice(&8u32.to_le_bytes());
+        assert!(parse_packets(&p).unwrap_err().contains("less than"));
+        let mut p = packet(1, 1, &[3], 1.0, "f");
+        p[24..28].copy_from_slice(&i32::MAX.to_le_bytes());
+        assert!(parse_packets(&p).unwrap_err().contains("too short"));
+        p[24..28].copy_from_slice(&(-1i32).to_le_bytes());
+        assert!(parse_packets(&p).unwrap_err().contains("too short"));
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any bytes parse to events, a wait for more, or an error; never a
+        /// panic, and a wait only for a packet of at most MAX_PACKET bytes.
+        #[test]
+        fn any_bytes_parse_or_fail(bytes in proptest::collection::vec(any::<u8>(), 0..400), big in any::<bool>()) {
+            let mut bytes = bytes;
+            if big && bytes.len() >= 4 {
+                bytes[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+            }
+            if let Ok((_, used)) = parse_packets(&bytes) {
+                prop_assert!(used <= bytes.len());
+                if bytes.len() - used >= HEADER {
+                    let size = u32::from_le_bytes(bytes[used..used + 4].try_into().unwrap()) as usize;
+                    prop_assert!(size <= MAX_PACKET);
+                }
+            }
+        }
     }
 }

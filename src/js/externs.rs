@@ -62,13 +62,24 @@ fn buffer_object(guest: &Guest, ptr: u32) -> Result<Handed, Error> {
                 "extern buffers with negative strides are not supported".into(),
             ));
         }
-        let span: u64 = if dims.iter().any(|d| d.extent == 0) {
-            0
+        // Checked: a guest's extents and strides can overflow even u64.
+        let span: Option<u64> = if dims.iter().any(|d| d.extent == 0) {
+            Some(0)
         } else {
-            1 + dims
-                .iter()
-                .map(|d| (d.extent as u64 - 1) * d.stride as u64)
-                .sum::<u64>()
+            dims.iter().try_fold(1u64, |acc, d| {
+                (d.extent as u64 - 1)
+                    .checked_mul(d.stride as u64)
+                    .and_then(|x| acc.checked_add(x))
+            })
+        };
+        let bytes = span.and_then(|s| s.checked_mul(elem.size() as u64));
+        let (Some(span), Some(bytes)) = (span, bytes) else {
+            return Err(GuestError::OutOfBounds {
+                ptr: header.host as u64,
+                len: u64::MAX,
+                size: mem.size(),
+            }
+            .into());
         };
         if header.host % elem.size() != 0 {
             return Err(Error::Callback(format!(
@@ -77,7 +88,7 @@ fn buffer_object(guest: &Guest, ptr: u32) -> Result<Handed, Error> {
                 elem.size()
             )));
         }
-        mem.check(header.host, span * elem.size() as u64)?;
+        mem.check(header.host, bytes)?;
         typed_view(elem, &mem.buffer(), header.host, span as u32)
     };
     set("data", &data);
@@ -88,12 +99,22 @@ fn buffer_object(guest: &Guest, ptr: u32) -> Result<Handed, Error> {
     })
 }
 
+/// The address of dimension `i` of `h`, checked (the guest chose `h.dim`).
+fn dim_address(guest: &Guest, h: &BufferHeader, i: u32) -> Result<u32, GuestError> {
+    let at = h.dim as u64 + i as u64 * DIMENSION_T_SIZE as u64;
+    u32::try_from(at).map_err(|_| GuestError::OutOfBounds {
+        ptr: at,
+        len: DIMENSION_T_SIZE as u64,
+        size: guest.mem().size(),
+    })
+}
+
 fn read_dims(guest: &Guest, h: &BufferHeader) -> Result<Vec<Dim>, GuestError> {
     let n = h.dimensions.clamp(0, 64) as u32;
     (0..n)
         .map(|i| {
             Ok(Dim::decode(
-                &guest.mem().read_array::<16>(h.dim + i * DIMENSION_T_SIZE)?,
+                &guest.mem().read_array::<16>(dim_address(guest, h, i)?)?,
             ))
         })
         .collect()
@@ -128,7 +149,7 @@ fn write_back(guest: &Guest, name: &str, h: &Handed) -> Result<(), Error> {
     for (i, d) in dims.iter().enumerate() {
         guest
             .mem()
-            .write(h.header.dim + i as u32 * DIMENSION_T_SIZE, &d.encode())?;
+            .write(dim_address(guest, &h.header, i as u32)?, &d.encode())?;
     }
     debug_assert!(h.ptr != 0 && BUFFER_T_SIZE == 40);
     Ok(())
@@ -200,9 +221,32 @@ pub fn call(guest: &Guest, e: &Extern, raw: &Array) -> Result<i32, (Error, Optio
     for h in handed.iter().filter(|h| h.header.host == 0) {
         write_back(guest, &e.name, h).map_err(|e| (e, None))?;
     }
-    Ok(if r.is_undefined() {
-        0
-    } else {
-        r.as_f64().unwrap_or(-1.0) as i32
-    })
+    extern_result(&e.name, &r).map_err(|e| (e, None))
+}
+
+/// What an extern's return value means: `undefined` and 0 are success, a
+/// non-zero integer is the pipeline's error code, anything else (`NaN`,
+/// `0.5`, a string) is the callback's mistake, not a silent success.
+fn extern_result(name: &str, r: &JsValue) -> Result<i32, Error> {
+    if r.is_undefined() {
+        return Ok(0);
+    }
+    match r.as_f64() {
+        Some(n) if n.fract() == 0.0 && n >= i32::MIN as f64 && n <= i32::MAX as f64 => Ok(n as i32),
+        _ => Err(Error::Callback(format!(
+            "extern '{name}' returned {}; an extern returns 0 (or undefined) for success or a non-zero integer error code",
+            describe_value(r)
+        ))),
+    }
+}
+
+/// A returned value, for error messages.
+fn describe_value(v: &JsValue) -> String {
+    match v.as_f64() {
+        Some(n) => format!("{n}"),
+        None => v
+            .as_string()
+            .map(|s| format!("the string {s:?}"))
+            .unwrap_or_else(|| crate::js::convert::type_name(v)),
+    }
 }

@@ -22,6 +22,7 @@
 #![allow(unsafe_code)]
 
 use crate::core::error::{Error, GuestError};
+use crate::core::libc;
 use crate::core::memory::GuestMemory;
 use crate::js::convert::describe;
 use crate::js::guest::{self, Guest, TRACE_FD, TRACE_PATH};
@@ -80,11 +81,11 @@ macro_rules! exports {
 
 exports! {
     "strlen" => hwe_strlen(p: u32) -> u32 = |g| g.mem().strlen(p).map_err(fault);
-    "strcmp" => hwe_strcmp(a: u32, b: u32) -> i32 = |g| strncmp(g, a, b, u32::MAX).map_err(fault);
-    "strncmp" => hwe_strncmp(a: u32, b: u32, n: u32) -> i32 = |g| strncmp(g, a, b, n).map_err(fault);
-    "strstr" => hwe_strstr(h: u32, n: u32) -> u32 = |g| strstr(g, h, n).map_err(fault);
-    "strchr" => hwe_strchr(s: u32, c: i32) -> u32 = |g| strchr(g, s, c as u8).map_err(fault);
-    "memcmp" => hwe_memcmp(a: u32, b: u32, n: u32) -> i32 = |g| memcmp(g, a, b, n).map_err(fault);
+    "strcmp" => hwe_strcmp(a: u32, b: u32) -> i32 = |g| libc::strncmp(g.mem(), a, b, u32::MAX).map_err(fault);
+    "strncmp" => hwe_strncmp(a: u32, b: u32, n: u32) -> i32 = |g| libc::strncmp(g.mem(), a, b, n).map_err(fault);
+    "strstr" => hwe_strstr(h: u32, n: u32) -> u32 = |g| libc::strstr(g.mem(), h, n).map_err(fault);
+    "strchr" => hwe_strchr(s: u32, c: i32) -> u32 = |g| libc::strchr(g.mem(), s, c as u8).map_err(fault);
+    "memcmp" => hwe_memcmp(a: u32, b: u32, n: u32) -> i32 = |g| libc::memcmp(g.mem(), a, b, n).map_err(fault);
     "getenv" => hwe_getenv(p: u32) -> u32 = |g| g.getenv(p).map_err(fault);
     "write" => hwe_write(fd: i32, p: u32, n: u32) -> i32 = |g| write(g, fd, p, n);
     // The guest has no file system. The one file it can open is the trace
@@ -100,7 +101,15 @@ exports! {
         if f == 0 || f != g.trace_file.get() {
             return Ok(0);
         }
-        write(g, TRACE_FD, p, size.saturating_mul(count)).map(|_| count)
+        // A total past u32::MAX is no range in a wasm32 memory.
+        let total = size.checked_mul(count).ok_or_else(|| {
+            fault(GuestError::OutOfBounds {
+                ptr: p as u64,
+                len: size as u64 * count as u64,
+                size: g.mem().size(),
+            })
+        })?;
+        write(g, TRACE_FD, p, total).map(|_| count)
     };
     "halide_current_thread_id" => hwe_halide_current_thread_id() -> i32 = |_g| Ok(0);
 }
@@ -152,12 +161,49 @@ pub fn export_for(name: &str) -> Option<&'static str> {
 pub const RANGE_FAULT: &str = "hwe_range_fault";
 
 fn print_cstr(g: &Guest, fd: i32, p: u32) -> Result<(), Fault> {
-    let text = g.mem().read_cstr(p).map_err(fault)?;
-    print(g, fd, &text);
-    Ok(())
+    let len = g.mem().strlen(p).map_err(fault)?;
+    print_range(g, fd, p, len)
 }
 
-fn print(guest: &Guest, fd: i32, text: &str) {
+/// Prints the guest's text `[p, p + n)` (checked first), read and decoded in
+/// pieces of at most [`libc::TEXT_CHUNK`] bytes: longer text reaches
+/// `print` in several calls, and the executor never holds more of it.
+fn print_range(g: &Guest, fd: i32, p: u32, n: u32) -> Result<(), Fault> {
+    let mut text = libc::TextPieces::default();
+    let r = libc::for_each_piece(g.mem(), p, n, libc::TEXT_CHUNK, |piece| {
+        match text.push(piece) {
+            t if t.is_empty() => Ok(()),
+            t => print(g, fd, &t).map_err(|()| Printing::CallbackThrew),
+        }
+    });
+    match r {
+        Ok(()) => {
+            let rest = text.finish();
+            if !rest.is_empty() {
+                let _ = print(g, fd, &rest);
+            }
+            Ok(())
+        }
+        // Recorded by `print`; the rest of the text is not printed.
+        Err(Printing::CallbackThrew) => Ok(()),
+        Err(Printing::Guest(e)) => Err(fault(e)),
+    }
+}
+
+/// Why printing a range stopped.
+enum Printing {
+    Guest(GuestError),
+    CallbackThrew,
+}
+
+impl From<GuestError> for Printing {
+    fn from(e: GuestError) -> Printing {
+        Printing::Guest(e)
+    }
+}
+
+/// Prints `text`; `Err` when `options.print` threw (recorded on the guest).
+fn print(guest: &Guest, fd: i32, text: &str) -> Result<(), ()> {
     // Halide's runtime prints its errors (through halide_print, on either
     // descriptor) just before it aborts: keep the text for the HalideError.
     guest.capture(text);
@@ -166,10 +212,11 @@ fn print(guest: &Guest, fd: i32, text: &str) {
             // A throwing print callback is the caller's error; it surfaces
             // when the run ends.
             if let Err(e) = f.call1(&JsValue::UNDEFINED, &JsValue::from_str(text)) {
-                guest.set_fault(Error::Callback(format!(
-                    "options.print threw: {}",
-                    describe(&e)
-                )));
+                guest.set_fault_with_cause(
+                    Error::Callback(format!("options.print threw: {}", describe(&e))),
+                    Some(e),
+                );
+                return Err(());
             }
         }
         // Halide's error text reaches the caller in the HalideError; the
@@ -184,20 +231,21 @@ fn print(guest: &Guest, fd: i32, text: &str) {
             }
         }
     }
+    Ok(())
 }
 
 /// `write(fd, p, n)`: stdout and stderr go to `print`, the trace file to
-/// `options.trace`, anything else nowhere.
-fn write(g: &Guest, fd: i32, p: u32, n: u32) -> Result<i32, (Error, Option<JsValue>)> {
+/// `options.trace`, anything else nowhere. The range is checked before
+/// anything is read, and read in bounded pieces.
+fn write(g: &Guest, fd: i32, p: u32, n: u32) -> Result<i32, Fault> {
     if fd == TRACE_FD && g.trace_file.get() != 0 {
-        let mut bytes = vec![0u8; n as usize];
-        g.mem().read(p, &mut bytes).map_err(|e| (e.into(), None))?;
-        trace::write_trace_file(g, bytes).map_err(|(e, c)| (e, Some(c)))?;
+        trace::write_trace_file(g, p, n)?;
     } else if fd == 1 || fd == 2 {
-        let text = read_text(g, p, n).map_err(|e| (e.into(), None))?;
-        print(g, fd, &text);
+        print_range(g, fd, p, n)?;
     }
-    Ok(n as i32)
+    // C's write returns a signed count: a length past i32::MAX is written
+    // and reported as i32::MAX (a short write, which callers retry).
+    Ok(i32::try_from(n).unwrap_or(i32::MAX))
 }
 
 /// A `FILE*` for the trace file: a few guest bytes, so that it is a real,
@@ -207,61 +255,4 @@ fn open_trace_file(g: &Guest) -> u32 {
         g.trace_file.set(g.malloc(16));
     }
     g.trace_file.get()
-}
-
-fn read_text(g: &Guest, p: u32, n: u32) -> Result<String, GuestError> {
-    let mut buf = vec![0u8; n as usize];
-    g.mem().read(p, &mut buf)?;
-    Ok(String::from_utf8_lossy(&buf).into_owned())
-}
-
-fn memcmp(g: &Guest, a: u32, b: u32, n: u32) -> Result<i32, GuestError> {
-    let (mut x, mut y) = (vec![0u8; n as usize], vec![0u8; n as usize]);
-    g.mem().read(a, &mut x)?;
-    g.mem().read(b, &mut y)?;
-    Ok(x.iter()
-        .zip(&y)
-        .find(|(p, q)| p != q)
-        .map(|(p, q)| *p as i32 - *q as i32)
-        .unwrap_or(0))
-}
-
-fn strncmp(g: &Guest, a: u32, b: u32, n: u32) -> Result<i32, GuestError> {
-    let x = g.mem().read_cstr_bytes(a)?;
-    let y = g.mem().read_cstr_bytes(b)?;
-    for i in 0..n as usize {
-        let (p, q) = (
-            x.get(i).copied().unwrap_or(0),
-            y.get(i).copied().unwrap_or(0),
-        );
-        if p != q || p == 0 {
-            return Ok(p as i32 - q as i32);
-        }
-    }
-    Ok(0)
-}
-
-fn strstr(g: &Guest, h: u32, n: u32) -> Result<u32, GuestError> {
-    let hay = g.mem().read_cstr_bytes(h)?;
-    let needle = g.mem().read_cstr_bytes(n)?;
-    if needle.is_empty() {
-        return Ok(h);
-    }
-    Ok(hay
-        .windows(needle.len())
-        .position(|w| w == needle.as_slice())
-        .map(|i| h + i as u32)
-        .unwrap_or(0))
-}
-
-fn strchr(g: &Guest, s: u32, c: u8) -> Result<u32, GuestError> {
-    let bytes = g.mem().read_cstr_bytes(s)?;
-    if c == 0 {
-        return Ok(s + bytes.len() as u32);
-    }
-    Ok(bytes
-        .iter()
-        .position(|&b| b == c)
-        .map(|i| s + i as u32)
-        .unwrap_or(0))
 }

@@ -8,6 +8,7 @@
 //! are dropped.
 
 use crate::core::error::{Error, GuestError};
+use crate::core::libc;
 use crate::core::memory::GuestMemory;
 use crate::core::scalar;
 use crate::core::trace::{self, TraceEvent};
@@ -77,20 +78,44 @@ pub fn emit(guest: &Guest, e: &TraceEvent) -> Result<i32, (Error, JsValue)> {
     }
 }
 
-/// Bytes the runtime wrote to its trace file: parse whole packets, keep a
-/// partial one for the next write, emit the events.
-pub fn write_trace_file(guest: &Guest, bytes: Vec<u8>) -> Result<(), (Error, JsValue)> {
-    let events = {
-        let mut pending = guest.trace_pending.borrow_mut();
-        pending.extend_from_slice(&bytes);
-        let (events, used) = trace::parse_packets(&pending);
-        pending.drain(..used);
-        events
-    };
-    for e in &events {
-        emit(guest, e)?;
+/// The runtime wrote `[p, p + n)` to its trace file: parse whole packets,
+/// keep a partial one for the next write, emit the events. The bytes are
+/// read in pieces, and a packet that claims more than
+/// [`trace::MAX_PACKET`] bytes is refused: what the host keeps is bounded
+/// whatever the guest writes.
+pub fn write_trace_file(guest: &Guest, p: u32, n: u32) -> Result<(), (Error, Option<JsValue>)> {
+    libc::for_each_piece(guest.mem(), p, n, libc::TEXT_CHUNK, |piece| {
+        let events = {
+            let mut pending = guest.trace_pending.borrow_mut();
+            pending.extend_from_slice(piece);
+            let parsed = trace::parse_packets(&pending);
+            match parsed {
+                Ok((events, used)) => {
+                    pending.drain(..used);
+                    events
+                }
+                Err(m) => {
+                    pending.clear();
+                    return Err(Fault::from(GuestError::BadTracePacket(m)));
+                }
+            }
+        };
+        for e in &events {
+            emit(guest, e).map_err(|(e, c)| Fault(e, Some(c)))?;
+        }
+        Ok(())
+    })
+    .map_err(|Fault(e, c)| (e, c))
+}
+
+/// An error while streaming trace bytes (a guest fault, or a throwing
+/// `options.trace`).
+struct Fault(Error, Option<JsValue>);
+
+impl From<GuestError> for Fault {
+    fn from(e: GuestError) -> Fault {
+        Fault(e.into(), None)
     }
-    Ok(())
 }
 
 /// The JIT flavour's `halide_trace_helper(user_context, func, value,
@@ -110,7 +135,13 @@ pub fn helper_event(guest: &Guest, args: &Array) -> Result<TraceEvent, GuestErro
     let dims = int(10).clamp(0, 1024) as usize;
     let mut coords = vec![0u8; 4 * dims];
     mem.read(ptr(3), &mut coords)?;
-    let mut value = vec![0u8; ty.lanes as usize * (ty.bits as usize).div_ceil(8)];
+    let value_len = ty.lanes as usize * (ty.bits as usize).div_ceil(8);
+    if value_len > trace::MAX_PACKET {
+        return Err(GuestError::BadTracePacket(format!(
+            "a traced value of {value_len} bytes"
+        )));
+    }
+    let mut value = vec![0u8; value_len];
     mem.read(ptr(2), &mut value)?;
     let tag = match ptr(11) {
         0 => String::new(),
