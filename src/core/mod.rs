@@ -11,6 +11,7 @@
 //! - [`libc`]: the guest's C string and memory functions, in bounded chunks.
 //! - [`read_cache`]: those reads through a cache of pages.
 //! - [`metadata`]: the pipeline's `halide_filter_metadata_t`.
+//! - [`wasm_module`]: a module's memory section, bounded to the caller's cap.
 //! - [`trace`]: Halide trace events and trace-file packets.
 //! - [`halide_codes`]: Halide error codes read back from error text.
 //! - [`error`]: the typed errors.
@@ -27,3 +28,4 @@ pub mod read_cache;
 pub mod scalar;
 pub mod trace;
 pub mod types;
+pub mod wasm_module;

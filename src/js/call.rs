@@ -13,7 +13,8 @@ use crate::core::types::ElemKind;
 use crate::js::convert::{self, describe};
 use crate::js::guest::{self, Entered, Guest};
 use crate::js::marshal::Marshal;
-use js_sys::{Array, Function, Object, Reflect, WebAssembly};
+use crate::js::sys;
+use js_sys::{Array, Function, Reflect, WebAssembly};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -68,43 +69,51 @@ pub fn in_allocated(regions: &[(u32, u32)], start: u32, bytes: u64) -> bool {
 /// Checks `args` (an object keyed by argument name) against the metadata,
 /// property by property: the full reader, for what the batched one in
 /// [`crate::js::marshal`] leaves, and the one that words every error.
+/// Only the object's own enumerable properties count (as with `{ ...args }`):
+/// an argument named `constructor` or `toString` is not read from
+/// `Object.prototype`, nor one from any other prototype. A property whose
+/// reading throws is a `bad-argument` error with the exception as `cause`.
 /// Returns the slots and, by argument index, the caller's data arrays.
 pub fn plan(
     meta: &Metadata,
     names_js: &[JsValue],
     args: &JsValue,
     guest: Option<GuestBuffers>,
-) -> Result<(Vec<Slot>, Array)> {
+) -> Result<(Vec<Slot>, Array), Failure> {
     if !args.is_object() || args.is_null() {
         return Err(Error::bad_input(format!(
             "run() takes an object of arguments by name, got {}",
             convert::type_name(args)
-        )));
+        ))
+        .into());
     }
     let names = || {
         meta.arguments
             .iter()
+            .filter(|a| a.name != USER_CONTEXT)
             .map(|a| a.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
     };
-    // Every key must name an argument. Count the known ones present; only
-    // when the counts differ is the unknown key looked for, to name it.
-    let keys = Object::keys(args.unchecked_ref::<Object>());
-    let present = names_js
-        .iter()
-        .zip(&meta.arguments)
-        .filter(|(k, a)| a.name != USER_CONTEXT && Reflect::has(args, k).unwrap_or(false))
-        .count();
-    if keys.length() as usize != present {
-        for k in keys.iter() {
-            let k = k.as_string().unwrap_or_default();
-            if k == USER_CONTEXT || !meta.arguments.iter().any(|a| a.name == k) {
+    let keys = sys::object_keys(args)
+        .map_err(|e| convert::threw("run()", "the argument object's keys", e))?;
+    // Which arguments the object has as own properties.
+    let mut present = vec![false; meta.arguments.len()];
+    for k in keys.iter() {
+        let k = k.as_string().unwrap_or_default();
+        match meta
+            .arguments
+            .iter()
+            .position(|a| a.name == k && a.name != USER_CONTEXT)
+        {
+            Some(i) => present[i] = true,
+            None => {
                 return Err(Error::bad_input(format!(
                     "unknown argument '{k}'; {} takes: {}",
                     meta.name,
                     names()
-                )));
+                ))
+                .into())
             }
         }
     }
@@ -115,7 +124,11 @@ pub fn plan(
             slots.push(Slot::UserContext);
             continue;
         }
-        let v = Reflect::get(args, key).unwrap_or(JsValue::UNDEFINED);
+        let v = if present[i] {
+            Reflect::get(args, key).map_err(|e| convert::threw(&a.name, "the argument", e))?
+        } else {
+            JsValue::UNDEFINED
+        };
         let elem = a.elem.ok_or_else(|| {
             Error::bad_arg(
                 &a.name,
@@ -148,7 +161,8 @@ pub fn plan(
                         elem.name(),
                         a.dimensions
                     ),
-                ));
+                )
+                .into());
             }
             let buf = convert::buffer_from_js(a, elem, &v)?;
             let in_guest = match &guest {
@@ -157,7 +171,8 @@ pub fn plan(
                         return Err(Error::bad_arg(
                             &a.name,
                             "data views the pipeline's own memory but not a live buffer from allocBuffer",
-                        ));
+                        )
+                        .into());
                     }
                     Some(buf.byte_offset)
                 }

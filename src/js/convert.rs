@@ -6,6 +6,8 @@ use crate::core::layout::BufferShape;
 use crate::core::metadata::Argument;
 use crate::core::scalar::Scalar;
 use crate::core::types::{ArrayKind, ElemKind};
+use crate::js::call::Failure;
+use crate::js::sys;
 use js_sys::{Array, ArrayBuffer, BigInt, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -25,6 +27,11 @@ thread_local! {
 /// made into a JavaScript string once (found by the name's address: no
 /// hashing).
 pub fn get_fixed(obj: &JsValue, key: &'static str) -> JsValue {
+    try_get_fixed(obj, key).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// [`get_fixed`], with what reading it threw.
+pub fn try_get_fixed(obj: &JsValue, key: &'static str) -> std::result::Result<JsValue, JsValue> {
     let k = KEYS.with(|keys| {
         let mut keys = keys.borrow_mut();
         let at = key.as_ptr() as usize;
@@ -35,7 +42,7 @@ pub fn get_fixed(obj: &JsValue, key: &'static str) -> JsValue {
         keys.push((at, v.clone()));
         v
     });
-    Reflect::get(obj, &k).unwrap_or(JsValue::UNDEFINED)
+    Reflect::get(obj, &k)
 }
 
 fn set(obj: &Object, key: &str, v: &JsValue) {
@@ -113,8 +120,22 @@ pub fn typed_array_name(v: &JsValue) -> Option<String> {
         .and_then(|t| t.as_string())
 }
 
+/// A `bad-argument` error for `arg`: reading `what` threw `e` (its `cause`).
+pub fn threw(arg: &str, what: &str, e: JsValue) -> Failure {
+    Failure {
+        error: Error::bad_arg(arg, format!("reading {what} threw: {}", describe(&e))),
+        cause: Some(e),
+        poisoned: false,
+    }
+}
+
+/// `obj[key]` for argument `arg`'s buffer object; a throw is `threw`.
+fn field(arg: &str, obj: &JsValue, key: &'static str) -> Result<JsValue, Failure> {
+    try_get_fixed(obj, key).map_err(|e| threw(arg, key, e))
+}
+
 /// Reads an array of numbers (`shape`, `strides`, `mins`).
-pub fn numbers(arg: &str, what: &str, v: &JsValue) -> Result<Option<Vec<f64>>> {
+pub fn numbers(arg: &str, what: &str, v: &JsValue) -> Result<Option<Vec<f64>>, Failure> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
@@ -122,15 +143,17 @@ pub fn numbers(arg: &str, what: &str, v: &JsValue) -> Result<Option<Vec<f64>>> {
         return Err(Error::bad_arg(
             arg,
             format!("{what} must be an array of numbers, got {}", type_name(v)),
-        ));
+        )
+        .into());
     }
-    let len = get_fixed(v, "length").as_f64().unwrap_or(0.0) as u32;
-    if len > 64 {
-        return Err(Error::bad_arg(arg, format!("{what} has {len} entries")));
+    let len = field(arg, v, "length")?.as_f64().unwrap_or(0.0);
+    if !(0.0..=64.0).contains(&len) {
+        return Err(Error::bad_arg(arg, format!("{what} has {len} entries")).into());
     }
+    let len = len as u32;
     let mut out = Vec::with_capacity(len as usize);
     for i in 0..len {
-        let x = Reflect::get_u32(v, i).unwrap_or(JsValue::UNDEFINED);
+        let x = Reflect::get_u32(v, i).map_err(|e| threw(arg, &format!("{what}[{i}]"), e))?;
         out.push(x.as_f64().ok_or_else(|| {
             Error::bad_arg(
                 arg,
@@ -151,7 +174,7 @@ pub struct JsBuffer {
     pub byte_offset: u32,
 }
 
-pub fn buffer_from_js(a: &Argument, elem: ElemKind, v: &JsValue) -> Result<JsBuffer> {
+pub fn buffer_from_js(a: &Argument, elem: ElemKind, v: &JsValue) -> Result<JsBuffer, Failure> {
     let arg = a.name.as_str();
     if !v.is_object() || ArrayBuffer::is_view(v) {
         return Err(Error::bad_arg(
@@ -160,9 +183,10 @@ pub fn buffer_from_js(a: &Argument, elem: ElemKind, v: &JsValue) -> Result<JsBuf
                 "expected a buffer object {{ data, shape, strides?, mins? }}, got {}",
                 type_name(v)
             ),
-        ));
+        )
+        .into());
     }
-    let data = get_fixed(v, "data");
+    let data = field(arg, v, "data")?;
     let accepted = elem.array_kinds();
     let names = || {
         accepted
@@ -181,12 +205,15 @@ pub fn buffer_from_js(a: &Argument, elem: ElemKind, v: &JsValue) -> Result<JsBuf
                 elem.name(),
                 type_name(&data)
             ),
-        ));
+        )
+        .into());
     }
-    let shape = numbers(arg, "shape", &get_fixed(v, "shape"))?
+    let shape = numbers(arg, "shape", &field(arg, v, "shape")?)?
         .ok_or_else(|| Error::bad_arg(arg, "the buffer object has no shape"))?;
-    let strides = numbers(arg, "strides", &get_fixed(v, "strides"))?;
-    let mins = numbers(arg, "mins", &get_fixed(v, "mins"))?;
+    let strides = numbers(arg, "strides", &field(arg, v, "strides")?)?;
+    let mins = numbers(arg, "mins", &field(arg, v, "mins")?)?;
+    // The typed array's own facts, not properties a caller could shadow.
+    let view: &js_sys::Uint8Array = data.unchecked_ref();
     let len = get_fixed(&data, "length").as_f64().unwrap_or(0.0) as u64;
     let shape = BufferShape::from_parts(
         arg,
@@ -197,13 +224,15 @@ pub fn buffer_from_js(a: &Argument, elem: ElemKind, v: &JsValue) -> Result<JsBuf
         mins.as_deref(),
         len,
     )?;
-    let offset = get_fixed(&data, "byteOffset").as_f64().unwrap_or(0.0) as u32;
-    let buffer = get_fixed(&data, "buffer");
+    let offset = view.byte_offset();
+    let buffer: JsValue = view.buffer().into();
     // An empty buffer reads nothing: no view is made (its ArrayBuffer may
     // even be detached, which a view constructor would throw on).
     let bytes = match shape.span_bytes() {
         0 => Uint8Array::new_with_length(0),
-        n => Uint8Array::new_with_byte_offset_and_length(&buffer, offset, n as u32),
+        n => sys::FallibleUint8Array::new(&buffer, offset, n as u32)
+            .map_err(|e| threw(arg, "data (its ArrayBuffer is detached?)", e))?
+            .unchecked_into(),
     };
     Ok(JsBuffer {
         shape,

@@ -77,6 +77,20 @@ export class Marshal {
     /// Views of the guest memory by kind, made with `u8`.
     this.typed = [];
     this.kindsScratch = new Array(names.length).fill(0);
+    /// Argument index by name (`__user_context` is no key a caller passes),
+    /// and where each argument's slots start in the read-out.
+    this.index = new Map();
+    this.offsets = new Array(names.length).fill(0);
+    this.total = 0;
+    names.forEach((n, i) => {
+      const cls = this.classes[i];
+      if (cls === USER_CONTEXT) return;
+      this.index.set(n, i);
+      this.offsets[i] = this.total;
+      this.total += cls === SCALAR ? 2 : 6 + 3 * this.dims[i];
+    });
+    /// Which arguments the current read has seen.
+    this.seen = new Array(names.length).fill(false);
     /// What `call` or `copyOut` caught, until Rust takes it.
     this.thrown = undefined;
   }
@@ -117,34 +131,41 @@ export class Marshal {
   }
 
   /// Writes the read-out into `out` from index `k`; its length, or BAIL.
+  ///
+  /// Only the object's own enumerable properties are arguments (as with
+  /// `{ ...args }`): an argument named `constructor` is not read from
+  /// Object.prototype. Each is read whole (its data's facts before its
+  /// shape, strides and mins) before the next, in the object's key order.
+  /// An unknown key, a missing buffer or anything unusual: Rust reads the
+  /// arguments itself and says what is wrong.
   readInto(args, memory, out, k) {
     if (typeof args !== 'object' || args === null) return BAIL;
-    const { names, classes, dims } = this;
+    const { classes, dims, index, offsets, seen } = this;
     const guest = memory ? memory.buffer : undefined;
-    const data = new Array(names.length);
+    const data = new Array(classes.length);
     // Numbers only: kept between runs (a nested run never writes them).
     const kinds = this.kindsScratch;
-    const start = k;
-    let present = 0;
-    for (let i = 0; i < names.length; i++) {
-      const cls = classes[i];
-      if (cls === USER_CONTEXT) continue;
-      const v = args[names[i]];
-      if (v !== undefined) present++;
-      if (cls === SCALAR) {
+    seen.fill(false);
+    const keys = Object.keys(args);
+    for (let j = 0; j < keys.length; j++) {
+      const i = index.get(keys[j]);
+      if (i === undefined) return BAIL;
+      seen[i] = true;
+      const v = args[keys[j]];
+      const at = k + offsets[i];
+      if (classes[i] === SCALAR) {
         if (typeof v === 'number') {
-          out[k] = 1;
-          out[k + 1] = v;
+          out[at] = 1;
+          out[at + 1] = v;
         } else if (v === undefined) {
-          out[k] = 0;
-          out[k + 1] = 0;
+          out[at] = 0;
+          out[at + 1] = 0;
         } else if (typeof v === 'boolean') {
-          out[k] = 2;
-          out[k + 1] = v ? 1 : 0;
+          out[at] = 2;
+          out[at + 1] = v ? 1 : 0;
         } else {
           return BAIL;
         }
-        k += 2;
         continue;
       }
       if (typeof v !== 'object' || v === null) return BAIL;
@@ -152,29 +173,34 @@ export class Marshal {
       if (!ArrayBuffer.isView(a)) return BAIL;
       const kind = KINDS.get(a[Symbol.toStringTag]);
       if (kind === undefined) return BAIL;
+      out[at] = kind;
+      out[at + 1] = a.length;
+      out[at + 2] = a.byteOffset;
+      out[at + 3] = guest !== undefined && a.buffer === guest ? 1 : 0;
       const d = dims[i];
       const { shape, strides, mins } = v;
-      out[k] = kind;
-      out[k + 1] = a.length;
-      out[k + 2] = a.byteOffset;
-      out[k + 3] = guest !== undefined && a.buffer === guest ? 1 : 0;
-      const base = k + 6;
+      const base = at + 6;
       if (!numbers(shape, d, out, base)) return BAIL;
-      if (strides === undefined || strides === null) out[k + 4] = 0;
-      else if (numbers(strides, d, out, base + d)) out[k + 4] = 1;
+      if (strides === undefined || strides === null) out[at + 4] = 0;
+      else if (numbers(strides, d, out, base + d)) out[at + 4] = 1;
       else return BAIL;
-      if (mins === undefined || mins === null) out[k + 5] = 0;
-      else if (numbers(mins, d, out, base + 2 * d)) out[k + 5] = 1;
+      if (mins === undefined || mins === null) out[at + 5] = 0;
+      else if (numbers(mins, d, out, base + 2 * d)) out[at + 5] = 1;
       else return BAIL;
       data[i] = a;
       kinds[i] = kind;
-      k = base + 3 * d;
     }
-    // An unknown key, or a known one set to undefined: Rust says which.
-    if (Object.keys(args).length !== present) return BAIL;
+    // Arguments the object does not have: scalars take their defaults,
+    // a missing buffer is Rust's to word.
+    for (let i = 0; i < classes.length; i++) {
+      if (seen[i] || classes[i] === USER_CONTEXT) continue;
+      if (classes[i] !== SCALAR) return BAIL;
+      out[k + offsets[i]] = 0;
+      out[k + offsets[i] + 1] = 0;
+    }
     this.data = data;
     this.kinds = kinds;
-    return k - start;
+    return this.total;
   }
 
   /// The caller's arrays for this run, when Rust read the arguments itself.

@@ -13,6 +13,8 @@
 //!   `marshal.js`.
 //! - [`pipeline`]: the exported `Pipeline` class.
 //! - [`errors`]: `HalideError` values.
+//! - [`load`]: what `Pipeline.load` is handed, read safely, to a module
+//!   whose memory is bounded by `maxMemoryBytes`.
 //! - [`options`]: `Pipeline.load` options.
 
 mod call;
@@ -24,6 +26,7 @@ mod guest;
 mod heap_exports;
 mod imports;
 mod libc_exports;
+mod load;
 mod marshal;
 mod options;
 mod pipeline;

@@ -186,6 +186,12 @@ fn arguments(v: &JsValue) -> Result<Option<Vec<Argument>>> {
                 ))
             }
         };
+        if out.iter().any(|b: &Argument| b.name == name) {
+            return Err(bad(
+                "arguments",
+                &format!("two arguments are named '{name}'"),
+            ));
+        }
         out.push(Argument {
             name,
             kind,

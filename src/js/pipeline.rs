@@ -14,9 +14,10 @@ use crate::js::convert::{self, describe, get};
 use crate::js::errors;
 use crate::js::guest::{self, Guest};
 use crate::js::imports::{self, Imports};
+use crate::js::load;
 use crate::js::marshal::{self, Marshal};
 use crate::js::options::{Hooks, Options};
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array, WebAssembly};
+use js_sys::{Array, Function, Object, Reflect, WebAssembly};
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -61,8 +62,10 @@ struct Live {
     /// costs a trip to the externref table).
     argv: Rc<Function>,
     _imports: Imports,
-    /// `allocBuffer` blocks: (guest pointer, data bytes).
+    /// `allocBuffer` blocks: (guest pointer, data bytes), and the buffer
+    /// objects returned for them, in the same order.
     owned: Vec<(u32, u32)>,
+    owned_objects: Vec<Object>,
 }
 
 /// A Halide pipeline loaded from a `.wasm` module, ready to run.
@@ -85,37 +88,6 @@ pub struct Pipeline {
     runs: Cell<u64>,
     running: Cell<bool>,
     disposed: Cell<bool>,
-}
-
-/// The module's bytes as something `WebAssembly` compiles, or the module.
-enum Source {
-    Module(WebAssembly::Module),
-    Bytes(JsValue),
-}
-
-fn source(bytes: &JsValue) -> Result<Source> {
-    if bytes.is_instance_of::<WebAssembly::Module>() {
-        return Ok(Source::Module(bytes.clone().unchecked_into()));
-    }
-    if bytes.is_instance_of::<js_sys::ArrayBuffer>() || js_sys::ArrayBuffer::is_view(bytes) {
-        return Ok(Source::Bytes(bytes.clone()));
-    }
-    Err(Error::bad_input(format!(
-        "expected the module as a Uint8Array, ArrayBuffer or WebAssembly.Module, got {}",
-        convert::type_name(bytes)
-    )))
-}
-
-fn compile_error(e: JsValue) -> Error {
-    Error::BadModule(format!("not a valid WebAssembly module: {}", describe(&e)))
-}
-
-fn is_response(v: &JsValue) -> bool {
-    v.is_object()
-        && Reflect::get(v, &js_sys::Symbol::to_string_tag())
-            .ok()
-            .and_then(|t| t.as_string())
-            .is_some_and(|t| t == "Response")
 }
 
 /// Chooses the entry point among the module's `NAME_metadata` exports, or,
@@ -232,6 +204,7 @@ fn bind(
         argv: Rc::new(argv),
         _imports: imports,
         owned: Vec::new(),
+        owned_objects: Vec::new(),
     })
 }
 
@@ -303,50 +276,18 @@ impl Pipeline {
         })
     }
 
-    fn load_sync_inner(bytes: &JsValue, options: &JsValue) -> Result<Pipeline> {
-        let options = Options::parse(options)?;
-        let module = match source(bytes)? {
-            Source::Module(m) => m,
-            Source::Bytes(b) => WebAssembly::Module::new(&b).map_err(compile_error)?,
-        };
+    fn load_sync_inner(bytes: &JsValue, options: &JsValue) -> Result<Pipeline, Failure> {
+        let options = load::options(options)?;
+        let module = load::compile_sync(bytes, &options)?;
         let (loaded, guest, imports) = prepare(module, options)?;
         let instance = WebAssembly::Instance::new(&loaded.module, &imports.object)
             .map_err(instantiation_error)?;
-        Pipeline::finish(loaded, instance, guest, imports)
+        Ok(Pipeline::finish(loaded, instance, guest, imports)?)
     }
 
-    async fn load_inner(bytes: JsValue, options: JsValue) -> Result<Pipeline> {
-        let options = Options::parse(&options)?;
-        let mut bytes = bytes;
-        if bytes.is_instance_of::<Promise>() {
-            bytes = JsFuture::from(bytes.unchecked_into::<Promise>())
-                .await
-                .map_err(|e| {
-                    Error::bad_input(format!("the module's promise rejected: {}", describe(&e)))
-                })?;
-        }
-        let module = if is_response(&bytes) {
-            let p = Promise::resolve(&bytes);
-            JsFuture::from(WebAssembly::compile_streaming(&p))
-                .await
-                .map_err(compile_error)?
-                .unchecked_into()
-        } else {
-            match source(&bytes)? {
-                Source::Module(m) => m,
-                Source::Bytes(b) => {
-                    let b = if js_sys::ArrayBuffer::is_view(&b) {
-                        b.unchecked_into::<Uint8Array>()
-                    } else {
-                        Uint8Array::new(&b)
-                    };
-                    JsFuture::from(WebAssembly::compile(&b))
-                        .await
-                        .map_err(compile_error)?
-                        .unchecked_into()
-                }
-            }
-        };
+    async fn load_inner(bytes: JsValue, options: JsValue) -> Result<Pipeline, Failure> {
+        let options = load::options(&options)?;
+        let module = load::compile(bytes, &options).await?;
         let (loaded, guest, imports) = prepare(module, options)?;
         let instance: WebAssembly::Instance = JsFuture::from(WebAssembly::instantiate_module(
             &loaded.module,
@@ -355,13 +296,19 @@ impl Pipeline {
         .await
         .map_err(instantiation_error)?
         .unchecked_into();
-        Pipeline::finish(loaded, instance, guest, imports)
+        Ok(Pipeline::finish(loaded, instance, guest, imports)?)
     }
 
     /// Makes a fresh instance when the last one had to be dropped.
     fn ensure_live(&self) -> Result<()> {
         if self.live.borrow().is_some() {
             return Ok(());
+        }
+        // Disposed while a caller's getter ran (reading arguments runs
+        // them): a disposed pipeline makes no instance, and the run in
+        // flight ends here.
+        if self.disposed.get() {
+            return Err(Error::Disposed);
         }
         let l = &self.loaded;
         let guest = Rc::new(Guest::new(l.hooks.clone()));
@@ -463,7 +410,12 @@ impl Pipeline {
         r
     }
 
-    fn alloc_buffer_inner(&self, ty: &str, shape: &JsValue, strides: &JsValue) -> Result<Object> {
+    fn alloc_buffer_inner(
+        &self,
+        ty: &str,
+        shape: &JsValue,
+        strides: &JsValue,
+    ) -> Result<Object, Failure> {
         self.check_usable("allocBuffer")?;
         let elem = crate::core::types::ElemKind::from_name(ty)
             .ok_or_else(|| Error::bad_input(format!("allocBuffer: unknown type '{ty}'")))?;
@@ -489,7 +441,10 @@ impl Pipeline {
         // The guest heap hands out 32-byte aligned blocks: aligned for
         // every element type.
         let host = live.guest.alloc(bytes.max(1))?;
-        live.guest.mem().fill(host, 0, bytes as u32)?;
+        live.guest
+            .mem()
+            .fill(host, 0, bytes as u32)
+            .map_err(Error::from)?;
         live.owned.push((host, bytes as u32));
         let o = Object::new();
         let set = |k: &str, v: &JsValue| {
@@ -525,24 +480,29 @@ impl Pipeline {
         let _ = Reflect::set(&desc, &"get".into(), &getter.into_js_value());
         let _ = Reflect::set(&desc, &"enumerable".into(), &JsValue::TRUE);
         Object::define_property(&o, &"data".into(), &desc);
+        live.owned_objects.push(o.clone());
         Ok(o)
     }
 
     fn free_buffer_inner(&self, buffer: &JsValue) -> Result<()> {
         self.check_usable("freeBuffer")?;
-        let data = get(buffer, "data");
-        let offset = get(&data, "byteOffset").as_f64();
         let mut live = self.live.borrow_mut();
         let Some(live) = live.as_mut() else {
             return Err(Error::bad_input("freeBuffer: the buffer is no longer live"));
         };
-        let at = offset.and_then(|off| live.owned.iter().position(|(h, _)| *h as f64 == off));
+        // Only the very object allocBuffer returned frees its block: not a
+        // copy, another pipeline's buffer, nor anything at the same offset.
+        let at = live
+            .owned_objects
+            .iter()
+            .position(|o| Object::is(o, buffer));
         let Some(i) = at else {
             return Err(Error::bad_input(
-                "freeBuffer: not a live buffer from this pipeline's allocBuffer",
+                "freeBuffer: not a live buffer from this pipeline's allocBuffer (pass the object allocBuffer returned)",
             ));
         };
         let (host, _) = live.owned.swap_remove(i);
+        live.owned_objects.swap_remove(i);
         live.guest.free(host)?;
         Ok(())
     }
@@ -564,14 +524,17 @@ impl Pipeline {
     /// `ArrayBuffer`, `WebAssembly.Module`, or a `Response` (or a promise of
     /// one) from `fetch`.
     pub async fn load(bytes: JsValue, options: JsValue) -> Result<Pipeline, JsValue> {
-        Pipeline::load_inner(bytes, options).await.map_err(js_err)
+        Pipeline::load_inner(bytes, options)
+            .await
+            .map_err(|f| errors::to_js(&f.error, None, f.cause))
     }
 
     /// Like `load`, synchronously (Node, workers; browsers limit the size of
     /// modules compiled synchronously on the main thread).
     #[wasm_bindgen(js_name = loadSync)]
     pub fn load_sync(bytes: JsValue, options: JsValue) -> Result<Pipeline, JsValue> {
-        Pipeline::load_sync_inner(&bytes, &options).map_err(js_err)
+        Pipeline::load_sync_inner(&bytes, &options)
+            .map_err(|f| errors::to_js(&f.error, None, f.cause))
     }
 
     /// The pipeline's name, from its metadata.
@@ -649,7 +612,7 @@ impl Pipeline {
         strides: JsValue,
     ) -> Result<Object, JsValue> {
         self.alloc_buffer_inner(&ty, &shape, &strides)
-            .map_err(|e| errors::to_js(&e, Some(&self.loaded.meta.name), None))
+            .map_err(|f| errors::to_js(&f.error, Some(&self.loaded.meta.name), f.cause))
     }
 
     /// Frees a buffer from `allocBuffer`. Its `data` is unusable afterwards.

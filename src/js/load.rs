@@ -1,0 +1,200 @@
+//! From what a caller hands `Pipeline.load` to a compiled module whose
+//! memory is bounded by `maxMemoryBytes`.
+//!
+//! Every read of the caller's values goes through `load_input.js`, behind a
+//! `catch` import: a throwing getter, a Proxy or a detached buffer becomes a
+//! `bad-argument` error with the exception as `cause`, and never unwinds
+//! through Rust (which would skip destructors, and inside `load`'s task
+//! escape the promise).
+//!
+//! The memory bound: see [`crate::core::wasm_module`]. The module's memory
+//! section is rewritten before compiling when the caller's cap is below
+//! the module's own maximum. A compiled `WebAssembly.Module` cannot be
+//! rewritten (nor can its maximum be read), so with a cap it is refused.
+
+use crate::core::error::Error;
+use crate::core::wasm_module::{self, BoundError};
+use crate::js::call::Failure;
+use crate::js::convert::describe;
+use crate::js::guest::MAX_WASM32_BYTES;
+use crate::js::options::Options;
+use js_sys::{Promise, Uint8Array, WebAssembly};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/src/js/load_input.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = readOptions, catch)]
+    fn read_options(options: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_name = sourceKind, catch)]
+    fn source_kind(x: &JsValue) -> Result<String, JsValue>;
+
+    #[wasm_bindgen(js_name = bytesOf, catch)]
+    fn bytes_of(x: &JsValue) -> Result<Uint8Array, JsValue>;
+
+    #[wasm_bindgen(js_name = responseBytes, catch)]
+    fn response_bytes(r: &JsValue) -> Result<Promise, JsValue>;
+
+    fn splice(bytes: &Uint8Array, start: u32, end: u32, section: &[u8]) -> Uint8Array;
+}
+
+/// A `bad-argument` error for a caller's value that threw when read.
+fn unreadable(what: &str, thrown: JsValue) -> Failure {
+    Failure {
+        error: Error::bad_input(format!("{what} could not be read: {}", describe(&thrown))),
+        cause: Some(thrown),
+        poisoned: false,
+    }
+}
+
+/// Reads `options` once (see `readOptions`) and checks it.
+pub fn options(options: &JsValue) -> Result<Options, Failure> {
+    let snapshot = read_options(options).map_err(|e| unreadable("the options", e))?;
+    Ok(Options::parse(&snapshot)?)
+}
+
+/// What a caller handed as the module.
+enum Source {
+    Module(WebAssembly::Module),
+    Bytes(Uint8Array),
+    Response(JsValue),
+    Promise(Promise),
+}
+
+fn source(x: &JsValue) -> Result<Source, Failure> {
+    let kind = source_kind(x).map_err(|e| unreadable("the module", e))?;
+    match kind.as_str() {
+        "module" => Ok(Source::Module(x.clone().unchecked_into())),
+        "bytes" => Ok(Source::Bytes(
+            bytes_of(x).map_err(|e| unreadable("the module's bytes", e))?,
+        )),
+        "response" => Ok(Source::Response(x.clone())),
+        "promise" => Ok(Source::Promise(Promise::resolve(x))),
+        _ => Err(Error::bad_input(format!(
+            "expected the module as a Uint8Array (or any ArrayBufferView), ArrayBuffer, WebAssembly.Module or Response, got {}",
+            crate::js::convert::type_name(x)
+        ))
+        .into()),
+    }
+}
+
+fn compile_error(e: JsValue) -> Failure {
+    Error::BadModule(format!("not a valid WebAssembly module: {}", describe(&e))).into()
+}
+
+/// Whether the caller set a cap below what a wasm32 memory can reach.
+fn capped(options: &Options) -> bool {
+    options.hooks.max_memory_bytes < MAX_WASM32_BYTES
+}
+
+fn module_refused() -> Failure {
+    Error::bad_input(
+        "option 'maxMemoryBytes' needs the module's bytes: a compiled WebAssembly.Module's memory maximum can be neither read nor lowered; pass the .wasm bytes (or a Response) instead",
+    )
+    .into()
+}
+
+/// `bytes` with the memory's maximum lowered to the caller's cap, or as
+/// they are when no change is needed. Bytes this reader does not
+/// understand are left to the engine's compiler, which words the error.
+fn bounded(bytes: Uint8Array, options: &Options) -> Result<Uint8Array, Failure> {
+    let cap = options.hooks.max_memory_bytes;
+    let len = bytes.length() as usize;
+    let read = |at: usize, n: usize| {
+        let end = at.saturating_add(n).min(len);
+        if at >= end {
+            return Vec::new();
+        }
+        bytes.subarray(at as u32, end as u32).to_vec()
+    };
+    let section = match wasm_module::find_memory_section(len, read) {
+        Ok(Some(s)) => s,
+        Ok(None) | Err(BoundError::Malformed(_)) => return Ok(bytes),
+        Err(e) => return Err(bound_error(e)),
+    };
+    match wasm_module::bounded_max(section.limits, cap) {
+        Ok(None) => Ok(bytes),
+        Ok(Some(max)) => Ok(splice(
+            &bytes,
+            section.start as u32,
+            section.end as u32,
+            &wasm_module::memory_section(section.limits, max),
+        )),
+        Err(e) => Err(bound_error(e)),
+    }
+}
+
+fn bound_error(e: BoundError) -> Failure {
+    match e {
+        BoundError::TooLarge {
+            min_bytes,
+            cap_bytes,
+        } => Error::OutOfMemory {
+            requested: min_bytes,
+            limit: cap_bytes,
+        }
+        .into(),
+        BoundError::Unsupported(m) | BoundError::Malformed(m) => {
+            Error::BadModule(format!("its memory cannot be bounded: {m}")).into()
+        }
+    }
+}
+
+/// The module, compiled synchronously (`loadSync`).
+pub fn compile_sync(x: &JsValue, options: &Options) -> Result<WebAssembly::Module, Failure> {
+    match source(x)? {
+        Source::Module(_) if capped(options) => Err(module_refused()),
+        Source::Module(m) => Ok(m),
+        Source::Bytes(b) => {
+            let b = bounded(b, options)?;
+            WebAssembly::Module::new(&b).map_err(compile_error)
+        }
+        Source::Response(_) | Source::Promise(_) => Err(Error::bad_input(
+            "loadSync takes the module's bytes or a WebAssembly.Module; use load() for a Response or a promise",
+        )
+        .into()),
+    }
+}
+
+/// The module, compiled asynchronously (`load`): a `Response` is compiled
+/// while it streams unless its memory must be bounded.
+pub async fn compile(x: JsValue, options: &Options) -> Result<WebAssembly::Module, Failure> {
+    let mut src = source(&x)?;
+    if let Source::Promise(p) = src {
+        let v = JsFuture::from(p).await.map_err(|e| Failure {
+            error: Error::bad_input(format!("the module's promise rejected: {}", describe(&e))),
+            cause: Some(e),
+            poisoned: false,
+        })?;
+        src = source(&v)?;
+    }
+    let bytes = match src {
+        Source::Module(_) if capped(options) => return Err(module_refused()),
+        Source::Module(m) => return Ok(m),
+        Source::Response(r) if !capped(options) => {
+            let p = Promise::resolve(&r);
+            return Ok(JsFuture::from(WebAssembly::compile_streaming(&p))
+                .await
+                .map_err(compile_error)?
+                .unchecked_into());
+        }
+        Source::Response(r) => {
+            let p = response_bytes(&r).map_err(|e| unreadable("the Response", e))?;
+            JsFuture::from(p)
+                .await
+                .map_err(|e| unreadable("the Response's body", e))?
+                .unchecked_into::<Uint8Array>()
+        }
+        Source::Bytes(b) => b,
+        Source::Promise(_) => {
+            return Err(Error::bad_input("the module's promise resolved to another promise").into())
+        }
+    };
+    let bytes = bounded(bytes, options)?;
+    Ok(JsFuture::from(WebAssembly::compile(&bytes))
+        .await
+        .map_err(compile_error)?
+        .unchecked_into())
+}
