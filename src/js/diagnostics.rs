@@ -28,3 +28,11 @@ pub fn bench_allocator(live: u32, pairs: u32, seed: u32) -> f64 {
 pub fn live_instances() -> u32 {
     crate::js::guest::live_guests()
 }
+
+/// Bytes of the executor's own wasm memory (not a guest's). A wasm memory
+/// never shrinks: a count that jumps after a guest's call means the guest
+/// made the executor allocate on its say-so (tests/node/imports-fuzz).
+#[wasm_bindgen(js_name = executorMemoryBytes)]
+pub fn executor_memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size::<0>() as f64) * 65536.0
+}
