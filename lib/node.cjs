@@ -11,6 +11,8 @@ class HalideError extends Error {
   }
 }
 wasm.registerErrorClass(HalideError);
+// Threaded pipelines run their parallel loops on worker_threads.
+require('./threads-node.cjs').install(wasm);
 // `using p = ...` should end in dispose() (a HalideError on later use), not
 // in wasm-bindgen's free() (a bare "null pointer" error).
 if (typeof Symbol.dispose === 'symbol') wasm.Pipeline.prototype[Symbol.dispose] = wasm.Pipeline.prototype.dispose;

@@ -147,6 +147,33 @@ pub fn strstr(m: &impl GuestMemory, h: u32, n: u32) -> Result<u32, GuestError> {
     }
 }
 
+/// `atoi(s)`: leading white space, a sign, decimal digits; C leaves
+/// overflow undefined, and this wraps.
+pub fn atoi(m: &impl GuestMemory, s: u32) -> Result<i32, GuestError> {
+    let bytes = m.read_cstr_bytes(s)?;
+    let mut it = bytes
+        .iter()
+        .copied()
+        .skip_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+        .peekable();
+    let negative = match it.peek() {
+        Some(b'-') => {
+            it.next();
+            true
+        }
+        Some(b'+') => {
+            it.next();
+            false
+        }
+        _ => false,
+    };
+    let mut v: i32 = 0;
+    for b in it.take_while(u8::is_ascii_digit) {
+        v = v.wrapping_mul(10).wrapping_add((b - b'0') as i32);
+    }
+    Ok(if negative { v.wrapping_neg() } else { v })
+}
+
 /// Calls `each` with `[p, p + n)` in pieces of at most `chunk` bytes, after
 /// checking the whole range: a bad range reads nothing.
 pub fn for_each_piece<E: From<GuestError>>(
@@ -264,6 +291,16 @@ mod tests {
             strncmp(&m, 0, 0, 10),
             Err(GuestError::Unterminated { ptr: 0 })
         );
+    }
+
+    #[test]
+    fn atoi_reads_like_c() {
+        let m = mem(b"  -42x\0+7\0abc\0 2147483648\0");
+        assert_eq!(atoi(&m, 0), Ok(-42));
+        assert_eq!(atoi(&m, 7), Ok(7));
+        assert_eq!(atoi(&m, 10), Ok(0));
+        assert_eq!(atoi(&m, 14), Ok(i32::MIN));
+        assert!(atoi(&m, 100).is_err());
     }
 
     #[test]

@@ -119,6 +119,102 @@ pub fn find_memory_section(
     Ok(None)
 }
 
+const IMPORT_SECTION: u8 = 2;
+
+/// The limits of the memory the module imports as `env.memory` (a threaded
+/// module's shared memory, which the host creates), if it imports one.
+pub fn memory_import(
+    len: usize,
+    read: impl Fn(usize, usize) -> Vec<u8>,
+) -> Result<Option<Limits>, BoundError> {
+    let bad = |m: &str| BoundError::Malformed(m.to_string());
+    if read(0, 8) != HEADER {
+        return Err(bad("not a WebAssembly module (bad header)"));
+    }
+    let mut at = 8usize;
+    while at < len {
+        let head = read(at, 11);
+        let id = *head.first().ok_or_else(|| bad("truncated section"))?;
+        let (size, n) = leb(&head, 1).ok_or_else(|| bad("bad section size"))?;
+        let payload = at + 1 + n;
+        let end = usize::try_from(size)
+            .ok()
+            .and_then(|s| payload.checked_add(s))
+            .filter(|e| *e <= len)
+            .ok_or_else(|| bad("a section runs past the end of the module"))?;
+        if id == IMPORT_SECTION {
+            return imported_memory(&read(payload, end - payload));
+        }
+        if id > IMPORT_SECTION {
+            return Ok(None);
+        }
+        at = end;
+    }
+    Ok(None)
+}
+
+/// Walks an import section's entries for `env.memory`.
+fn imported_memory(b: &[u8]) -> Result<Option<Limits>, BoundError> {
+    let bad = |m: &str| BoundError::Malformed(format!("import section: {m}"));
+    let (count, mut at) = leb(b, 0).ok_or_else(|| bad("bad count"))?;
+    let name = |at: &mut usize| -> Result<&[u8], BoundError> {
+        let (n, k) = leb(b, *at).ok_or_else(|| bad("bad name"))?;
+        let start = *at + k;
+        let end = usize::try_from(n)
+            .ok()
+            .and_then(|n| start.checked_add(n))
+            .filter(|e| *e <= b.len())
+            .ok_or_else(|| bad("a name runs past the section"))?;
+        *at = end;
+        Ok(&b[start..end])
+    };
+    let skip_leb = |at: &mut usize| -> Result<u64, BoundError> {
+        let (v, k) = leb(b, *at).ok_or_else(|| bad("bad number"))?;
+        *at += k;
+        Ok(v)
+    };
+    for _ in 0..count {
+        let module = name(&mut at)?;
+        let field = name(&mut at)?;
+        let kind = *b.get(at).ok_or_else(|| bad("truncated"))?;
+        at += 1;
+        match kind {
+            0 => {
+                skip_leb(&mut at)?;
+            }
+            1 => {
+                at += 1; // reference type
+                let flags = skip_leb(&mut at)?;
+                skip_leb(&mut at)?;
+                if flags & 1 != 0 {
+                    skip_leb(&mut at)?;
+                }
+            }
+            2 => {
+                let start = at;
+                let flags = skip_leb(&mut at)?;
+                skip_leb(&mut at)?;
+                if flags & 1 != 0 {
+                    skip_leb(&mut at)?;
+                }
+                if module == b"env" && field == b"memory" {
+                    // The same encoding as a memory section's one entry.
+                    let mut one = vec![1u8];
+                    one.extend_from_slice(&b[start..at]);
+                    return memory_limits(&one).map(Some);
+                }
+            }
+            3 => at += 2, // value type, mutability
+            4 => {
+                at += 1; // attribute
+                skip_leb(&mut at)?;
+            }
+            k => return Err(bad(&format!("unknown import kind {k}"))),
+        }
+    }
+    Ok(None)
+}
+
 fn memory_limits(body: &[u8]) -> Result<Limits, BoundError> {
     let bad = |m: &str| BoundError::Malformed(m.to_string());
     let (count, n) = leb(body, 0).ok_or_else(|| bad("bad memory count"))?;
@@ -243,6 +339,38 @@ mod tests {
     }
 
     #[test]
+    fn finds_an_imported_shared_memory() {
+        let mut m = HEADER.to_vec();
+        // imports: env.f (func 0), env.memory (shared, 17..16384 pages)
+        let mut body = vec![2u8];
+        body.extend([3, b'e', b'n', b'v', 1, b'f', 0, 0]);
+        body.extend([3, b'e', b'n', b'v', 6]);
+        body.extend(b"memory");
+        body.extend([2, 3, 17]);
+        put_leb(&mut body, 16384);
+        m.push(2);
+        put_leb(&mut m, body.len() as u64);
+        m.extend(body);
+        let read = |at: usize, n: usize| m.get(at..(at + n).min(m.len())).unwrap_or(&[]).to_vec();
+        assert_eq!(
+            memory_import(m.len(), read),
+            Ok(Some(Limits {
+                min: 17,
+                max: Some(16384),
+                shared: true
+            }))
+        );
+        let plain = module(&[1, 0, 1]);
+        let read = |at: usize, n: usize| {
+            plain
+                .get(at..(at + n).min(plain.len()))
+                .unwrap_or(&[])
+                .to_vec()
+        };
+        assert_eq!(memory_import(plain.len(), read), Ok(None));
+    }
+
+    #[test]
     fn odd_modules_are_refused_not_misread() {
         assert!(matches!(
             find(b"\0asm\x02\0\0\0"),
@@ -277,9 +405,9 @@ mod props {
         fn any_bytes_are_read_or_refused(tail in proptest::collection::vec(any::<u8>(), 0..64)) {
             let mut m = HEADER.to_vec();
             m.extend(tail);
-            let _ = find_memory_section(m.len(), |at, n| {
-                m.get(at..(at + n).min(m.len())).unwrap_or(&[]).to_vec()
-            });
+            let read = |at: usize, n: usize| m.get(at..(at + n).min(m.len())).unwrap_or(&[]).to_vec();
+            let _ = find_memory_section(m.len(), read);
+            let _ = memory_import(m.len(), read);
         }
 
         /// Rewritten limits read back as written.

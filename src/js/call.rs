@@ -469,12 +469,16 @@ fn clean(text: &str) -> String {
 }
 
 /// Turns what the guest call threw into a [`Failure`].
-fn classify(guest: &Guest, thrown: JsValue) -> Failure {
+pub fn classify(guest: &Guest, thrown: JsValue) -> Failure {
     let text = guest.take_captured();
+    let aborted = guest.take_aborted();
     let (error, cause) = if let Some(f) = guest.take_fault() {
         f
-    } else if guest.take_aborted() {
+    } else if aborted {
         (Error::Abort(clean(&text)), None)
+    } else if let Some(e) = crate::js::threads::pool_failure(guest) {
+        // Another thread failed first, and this one was stopped.
+        (e, None)
     } else if thrown.is_instance_of::<WebAssembly::RuntimeError>() {
         (Error::Trap(describe(&thrown)), Some(thrown))
     } else if thrown.is_instance_of::<js_sys::RangeError>() {

@@ -27,6 +27,7 @@ use crate::core::memory::{check_within, GuestMemory};
 use crate::js::marshal::Marshal;
 use crate::js::options::Hooks;
 use crate::js::sys::FallibleMemory;
+use crate::js::threads::SharedHeap;
 use js_sys::{ArrayBuffer, Uint8Array, WebAssembly};
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
@@ -276,6 +277,12 @@ pub fn with_current<R>(f: impl FnOnce(&Guest) -> R) -> Option<R> {
 pub struct Guest {
     mem: OnceCell<GuestMem>,
     heap: RefCell<Option<HeapAllocator>>,
+    /// A threaded guest's heap, in its shared memory, for every thread
+    /// (`shared_heap.js`); then `heap` is unused.
+    shared_heap: OnceCell<SharedHeap>,
+    /// A threaded guest's pool control block: where a failure on another
+    /// thread is recorded.
+    pub pool_control: OnceCell<JsValue>,
     pub hooks: Rc<Hooks>,
     /// Text the guest wrote to stderr (or `halide_error`) during this run.
     captured: RefCell<String>,
@@ -323,6 +330,8 @@ impl Guest {
         Guest {
             mem: OnceCell::new(),
             heap: RefCell::new(None),
+            shared_heap: OnceCell::new(),
+            pool_control: OnceCell::new(),
             hooks,
             captured: RefCell::new(String::new()),
             fault: RefCell::new(None),
@@ -353,6 +362,21 @@ impl Guest {
             .map_err(|_| Error::BadModule("memory bound twice".into()))
     }
 
+    /// Binds a threaded instance's shared memory, whose heap is `heap`
+    /// (already placed in it).
+    pub fn bind_shared(&self, memory: WebAssembly::Memory, heap: SharedHeap) -> Result<()> {
+        let mem = GuestMem::new(memory, self.hooks.max_memory_bytes);
+        let _ = self.shared_heap.set(heap);
+        self.mem
+            .set(mem)
+            .map_err(|_| Error::BadModule("memory bound twice".into()))
+    }
+
+    /// Whether the heap is a threaded guest's shared one.
+    pub fn is_shared(&self) -> bool {
+        self.shared_heap.get().is_some()
+    }
+
     /// The guest memory; only after [`bind`](Self::bind).
     pub fn mem(&self) -> &GuestMem {
         self.mem
@@ -362,6 +386,9 @@ impl Guest {
 
     /// `malloc`: 0 when the heap cannot grow enough (within the limit).
     pub fn malloc(&self, size: u32) -> u32 {
+        if let Some(h) = self.shared_heap.get() {
+            return h.alloc(size);
+        }
         loop {
             let r = match self.heap.borrow_mut().as_mut() {
                 Some(h) => h.alloc(size),
@@ -402,6 +429,7 @@ impl Guest {
     /// then also reuses its layout, built for that address), or a new one.
     pub fn run_block(&self, size: u32) -> Result<u32> {
         if let Some((block, kept)) = self.kept_run_block.take() {
+            // (Only a guest's own heap keeps one: see end_run_block.)
             // Still live: a broken guest may have freed it during the run.
             let live = self.heap.borrow().as_ref().and_then(|h| h.size_of(block));
             match live {
@@ -419,7 +447,10 @@ impl Guest {
     /// a small one is kept for the next run, a larger one freed.
     pub fn end_run_block(&self, block: u32, size: u32) {
         match self.kept_run_block.get() {
-            None if size <= KEEP_RUN_BLOCK => self.kept_run_block.set(Some((block, size))),
+            // A shared heap cannot say whether a kept block is still live.
+            None if size <= KEEP_RUN_BLOCK && !self.is_shared() => {
+                self.kept_run_block.set(Some((block, size)))
+            }
             _ => {
                 let _ = self.free(block);
             }
@@ -430,6 +461,12 @@ impl Guest {
     pub fn free(&self, ptr: u32) -> Result<(), GuestError> {
         if ptr == 0 {
             return Ok(());
+        }
+        if let Some(h) = self.shared_heap.get() {
+            return match h.release(ptr) {
+                0 => Ok(()),
+                _ => Err(GuestError::InvalidFree { ptr }),
+            };
         }
         let ok = self
             .heap
@@ -449,6 +486,11 @@ impl Guest {
     pub fn heap_stats(&self) -> (u64, usize) {
         if let Some((block, _)) = self.kept_run_block.take() {
             let _ = self.free(block);
+        }
+        if let Some(h) = self.shared_heap.get() {
+            let s = h.stats();
+            let at = |i: u32| s.get(i).as_f64().unwrap_or(0.0);
+            return (at(0) as u64, at(1) as usize);
         }
         self.heap
             .borrow()

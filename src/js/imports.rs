@@ -27,6 +27,7 @@ use crate::core::error::Error;
 use crate::js::convert::get;
 use crate::js::guest::{self, Guest};
 use crate::js::options::Extern;
+use crate::js::threads::{GuestThreads, THREAD_IMPORTS};
 use crate::js::{externs, heap_exports, libc_exports, trace};
 use crate::libm_exports;
 use js_sys::{Array, Object, Reflect, WebAssembly};
@@ -55,6 +56,24 @@ pub struct Imports {
     /// `memcpy` and friends, bound to the memory after instantiation.
     libc: Option<GuestLibc>,
     _closures: Vec<Box<dyn Any>>,
+}
+
+/// What a threaded module's instance imports besides the usual: the
+/// shared memory, the shared heap's `malloc`/`free` (`shared_heap.js`),
+/// and this thread's POSIX threads functions (`threads.js`).
+pub struct Threaded {
+    pub memory: WebAssembly::Memory,
+    pub threads: GuestThreads,
+    pub heap_malloc: JsValue,
+    pub heap_free: JsValue,
+}
+
+/// Whether a module's imports make it a threaded one: it imports its
+/// memory.
+pub fn is_threaded(imports: &[(String, String, String)]) -> bool {
+    imports
+        .iter()
+        .any(|(m, n, k)| m == "env" && n == "memory" && k == "memory")
 }
 
 /// Records `e` (and the JavaScript exception behind it) as the run's fault
@@ -131,11 +150,13 @@ fn host_provides(name: &str) -> bool {
 }
 
 /// Fails with a message that names every import the executor cannot supply,
-/// or a declared extern that the module does not import.
+/// or a declared extern that the module does not import. A threaded
+/// module also gets its memory and POSIX threads.
 pub fn check_supported(
     imports: &[(String, String, String)],
     externs: &[Extern],
 ) -> Result<(), Error> {
+    let threaded = is_threaded(imports);
     for e in externs {
         if !imports.iter().any(|(m, n, _)| m == "env" && *n == e.name) {
             return Err(Error::bad_input(format!(
@@ -147,8 +168,11 @@ pub fn check_supported(
     let mut missing = Vec::new();
     for (module, name, kind) in imports {
         let known = module == "env"
-            && kind == "function"
-            && (host_provides(name) || externs.iter().any(|e| e.name == *name));
+            && ((kind == "function"
+                && (host_provides(name)
+                    || externs.iter().any(|e| e.name == *name)
+                    || (threaded && THREAD_IMPORTS.contains(&name.as_str()))))
+                || (threaded && kind == "memory" && name == "memory"));
         if !known {
             missing.push(format!("{module}.{name} ({kind})"));
         }
@@ -166,15 +190,27 @@ pub fn check_supported(
 impl Imports {
     /// Builds the import object for `needed` imports (already checked with
     /// [`check_supported`]) over `guest`.
-    pub fn build(needed: &[(String, String, String)], guest: &Rc<Guest>) -> Result<Imports, Error> {
+    pub fn build(
+        needed: &[(String, String, String)],
+        guest: &Rc<Guest>,
+        threaded: Option<&Threaded>,
+    ) -> Result<Imports, Error> {
         let env = Object::new();
         let mut closures: Vec<Box<dyn Any>> = Vec::new();
         let own = wasm_bindgen::exports();
         let mut libc: Option<GuestLibc> = None;
         for (_, name, _) in needed {
-            let own_export =
-                libm_exports::export_for(name).or_else(|| heap_exports::export_for(name));
-            let f: JsValue = if let Some(export) = own_export {
+            let own_export = libm_exports::export_for(name)
+                .or_else(|| heap_exports::export_for(name).filter(|_| threaded.is_none()));
+            let f: JsValue = if let Some(t) = threaded.filter(|_| name == "memory") {
+                t.memory.clone().into()
+            } else if let Some(t) = threaded.filter(|_| name == "malloc") {
+                t.heap_malloc.clone()
+            } else if let Some(t) = threaded.filter(|_| name == "free") {
+                t.heap_free.clone()
+            } else if let Some(t) = threaded.filter(|_| THREAD_IMPORTS.contains(&name.as_str())) {
+                get(&t.threads.imports(), name)
+            } else if let Some(export) = own_export {
                 own_function(&own, export)?
             } else if let Some(i) = guest.hooks.externs.iter().position(|e| e.name == *name) {
                 let g = guest.clone();
@@ -225,6 +261,11 @@ impl Imports {
             libc,
             _closures: closures,
         })
+    }
+
+    /// The export a shared heap calls on an invalid `free`.
+    pub fn invalid_free(&self) -> JsValue {
+        get(&wasm_bindgen::exports(), libc_exports::INVALID_FREE)
     }
 
     /// Binds the new instance's memory to the imports that need it.

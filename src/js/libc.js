@@ -23,13 +23,20 @@ export class GuestLibc {
       if (u8.byteLength === 0 && this.memory !== null) u8 = this.u8 = new Uint8Array(this.memory.buffer);
       return u8;
     };
+    // A view of the memory as it is now: a shared memory's old views do
+    // not detach when it grows (another thread may have grown it), they
+    // just stop short. Only a range past the view's end asks.
+    const fresh = () => (this.memory === null ? this.u8 : (this.u8 = new Uint8Array(this.memory.buffer)));
     // Pointers and sizes arrive as signed i32: >>> 0 makes them unsigned.
     const move = (d, s, n) => {
       d >>>= 0;
       s >>>= 0;
       n >>>= 0;
-      const u8 = bytes();
-      if (d + n > u8.length || s + n > u8.length) return fault(d, s, n);
+      let u8 = bytes();
+      if (d + n > u8.length || s + n > u8.length) {
+        u8 = fresh();
+        if (d + n > u8.length || s + n > u8.length) return fault(d, s, n);
+      }
       u8.copyWithin(d, s, s + n);
       return d;
     };
@@ -41,8 +48,11 @@ export class GuestLibc {
     this.memset = (p, c, n) => {
       p >>>= 0;
       n >>>= 0;
-      const u8 = bytes();
-      if (p + n > u8.length) return fault(p, p, n);
+      let u8 = bytes();
+      if (p + n > u8.length) {
+        u8 = fresh();
+        if (p + n > u8.length) return fault(p, p, n);
+      }
       u8.fill(c & 255, p, p + n);
       return p;
     };

@@ -112,6 +112,7 @@ exports! {
         write(g, TRACE_FD, p, total).map(|_| count)
     };
     "halide_current_thread_id" => hwe_halide_current_thread_id() -> i32 = |_g| Ok(0);
+    "atoi" => hwe_atoi(s: u32) -> i32 = |g| libc::atoi(g.mem(), s).map_err(fault);
 }
 
 /// `halide_print(user_context, text)` for the running guest.
@@ -151,6 +152,16 @@ pub extern "C" fn hwe_range_fault(d: u32, s: u32, n: u32) {
         })))
     })
 }
+
+/// A threaded guest's `free` of something that is no live block
+/// (`shared_heap.js` calls it): records the fault and throws.
+#[cfg_attr(target_arch = "wasm32", no_mangle)]
+pub extern "C" fn hwe_invalid_free(p: u32) {
+    on_guest::<()>(|_g| Err(fault(GuestError::InvalidFree { ptr: p })))
+}
+
+/// The export `shared_heap.js` calls on an invalid free.
+pub const INVALID_FREE: &str = "hwe_invalid_free";
 
 /// The export implementing C library import `name`.
 pub fn export_for(name: &str) -> Option<&'static str> {

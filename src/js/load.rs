@@ -13,7 +13,7 @@
 //! rewritten (nor can its maximum be read), so with a cap it is refused.
 
 use crate::core::error::Error;
-use crate::core::wasm_module::{self, BoundError};
+use crate::core::wasm_module::{self, BoundError, Limits};
 use crate::js::call::Failure;
 use crate::js::convert::describe;
 use crate::js::guest::MAX_WASM32_BYTES;
@@ -38,6 +38,31 @@ extern "C" {
     fn response_bytes(r: &JsValue) -> Result<Promise, JsValue>;
 
     fn splice(bytes: &Uint8Array, start: u32, end: u32, section: &[u8]) -> Uint8Array;
+
+    #[wasm_bindgen(js_name = cloneResponse, catch)]
+    fn clone_response(r: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// A compiled module, and the limits of the memory it imports (a threaded
+/// module's), read from its bytes; `None` when it imports none, or when
+/// there were no bytes to read (a compiled `WebAssembly.Module`).
+pub struct Compiled {
+    pub module: WebAssembly::Module,
+    pub memory_import: Option<Limits>,
+}
+
+/// The limits of the memory `bytes` import, if any.
+fn memory_import(bytes: &Uint8Array) -> Option<Limits> {
+    let len = bytes.length() as usize;
+    wasm_module::memory_import(len, |at, n| {
+        let end = at.saturating_add(n).min(len);
+        if at >= end {
+            return Vec::new();
+        }
+        bytes.subarray(at as u32, end as u32).to_vec()
+    })
+    .ok()
+    .flatten()
 }
 
 /// A `bad-argument` error for a caller's value that threw when read.
@@ -143,13 +168,19 @@ fn bound_error(e: BoundError) -> Failure {
 }
 
 /// The module, compiled synchronously (`loadSync`).
-pub fn compile_sync(x: &JsValue, options: &Options) -> Result<WebAssembly::Module, Failure> {
+pub fn compile_sync(x: &JsValue, options: &Options) -> Result<Compiled, Failure> {
     match source(x)? {
         Source::Module(_) if capped(options) => Err(module_refused()),
-        Source::Module(m) => Ok(m),
+        Source::Module(module) => Ok(Compiled {
+            module,
+            memory_import: None,
+        }),
         Source::Bytes(b) => {
             let b = bounded(b, options)?;
-            WebAssembly::Module::new(&b).map_err(compile_error)
+            Ok(Compiled {
+                module: WebAssembly::Module::new(&b).map_err(compile_error)?,
+                memory_import: memory_import(&b),
+            })
         }
         Source::Response(_) | Source::Promise(_) => Err(Error::bad_input(
             "loadSync takes the module's bytes or a WebAssembly.Module; use load() for a Response or a promise",
@@ -159,8 +190,9 @@ pub fn compile_sync(x: &JsValue, options: &Options) -> Result<WebAssembly::Modul
 }
 
 /// The module, compiled asynchronously (`load`): a `Response` is compiled
-/// while it streams unless its memory must be bounded.
-pub async fn compile(x: JsValue, options: &Options) -> Result<WebAssembly::Module, Failure> {
+/// while it streams unless its memory must be bounded (a copy of its body
+/// is kept, to be read only if the module imports its memory).
+pub async fn compile(x: JsValue, options: &Options) -> Result<Compiled, Failure> {
     let mut src = source(&x)?;
     if let Source::Promise(p) = src {
         let v = JsFuture::from(p).await.map_err(|e| Failure {
@@ -172,13 +204,36 @@ pub async fn compile(x: JsValue, options: &Options) -> Result<WebAssembly::Modul
     }
     let bytes = match src {
         Source::Module(_) if capped(options) => return Err(module_refused()),
-        Source::Module(m) => return Ok(m),
+        Source::Module(module) => {
+            return Ok(Compiled {
+                module,
+                memory_import: None,
+            })
+        }
         Source::Response(r) if !capped(options) => {
+            let copy = clone_response(&r).map_err(|e| unreadable("the Response", e))?;
             let p = Promise::resolve(&r);
-            return Ok(JsFuture::from(WebAssembly::compile_streaming(&p))
+            let module: WebAssembly::Module = JsFuture::from(WebAssembly::compile_streaming(&p))
                 .await
                 .map_err(compile_error)?
-                .unchecked_into());
+                .unchecked_into();
+            let imports_memory = WebAssembly::Module::imports(&module).iter().any(|d| {
+                crate::js::convert::get(&d, "kind").as_string().as_deref() == Some("memory")
+            });
+            let memory_import = if imports_memory {
+                let p = response_bytes(&copy).map_err(|e| unreadable("the Response", e))?;
+                let bytes: Uint8Array = JsFuture::from(p)
+                    .await
+                    .map_err(|e| unreadable("the Response's body", e))?
+                    .unchecked_into();
+                memory_import(&bytes)
+            } else {
+                None
+            };
+            return Ok(Compiled {
+                module,
+                memory_import,
+            });
         }
         Source::Response(r) => {
             let p = response_bytes(&r).map_err(|e| unreadable("the Response", e))?;
@@ -193,8 +248,11 @@ pub async fn compile(x: JsValue, options: &Options) -> Result<WebAssembly::Modul
         }
     };
     let bytes = bounded(bytes, options)?;
-    Ok(JsFuture::from(WebAssembly::compile(&bytes))
-        .await
-        .map_err(compile_error)?
-        .unchecked_into())
+    Ok(Compiled {
+        module: JsFuture::from(WebAssembly::compile(&bytes))
+            .await
+            .map_err(compile_error)?
+            .unchecked_into(),
+        memory_import: memory_import(&bytes),
+    })
 }

@@ -75,6 +75,11 @@ export function responseBytes(r) {
   return r.arrayBuffer().then((b) => new Uint8Array(b));
 }
 
+/// A copy of a `Response`, to read its body after the original streamed.
+export function cloneResponse(r) {
+  return r.clone();
+}
+
 /// `bytes` with `[start, end)` replaced by `section` (a new array).
 export function splice(bytes, start, end, section) {
   const out = new Uint8Array(bytes.length - (end - start) + section.length);

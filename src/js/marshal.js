@@ -73,6 +73,7 @@ export class Marshal {
     this.data = EMPTY;
     this.kinds = EMPTY;
     this.memory = null;
+    this.buffer = null;
     this.u8 = null;
     /// Views of the guest memory by kind, made with `u8`.
     this.typed = [];
@@ -215,6 +216,7 @@ export class Marshal {
     this.data = EMPTY;
     this.kinds = EMPTY;
     this.memory = null;
+    this.buffer = null;
     this.u8 = null;
     this.typed = [];
   }
@@ -222,9 +224,13 @@ export class Marshal {
   /// A byte view of the whole guest memory, made again after a growth.
   bytes(memory) {
     let u8 = this.u8;
-    if (this.memory !== memory || u8.byteLength === 0) {
-      u8 = this.u8 = new Uint8Array(memory.buffer);
+    // A growth gives the memory a new buffer: a plain memory's old one is
+    // detached, a shared memory's old views just stop short.
+    const buffer = memory.buffer;
+    if (this.memory !== memory || this.buffer !== buffer) {
+      u8 = this.u8 = new Uint8Array(buffer);
       this.memory = memory;
+      this.buffer = buffer;
       this.typed = [];
     }
     return u8;

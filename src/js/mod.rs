@@ -12,6 +12,8 @@
 //! - [`marshal`]: the batched crossings of a run, with its JavaScript half
 //!   `marshal.js`.
 //! - [`pipeline`]: the exported `Pipeline` class.
+//! - [`threads`]: threaded pipelines (`wasm_threads`) on worker threads,
+//!   with `threads.js` and `shared_heap.js`.
 //! - [`errors`]: `HalideError` values.
 //! - [`load`]: what `Pipeline.load` is handed, read safely, to a module
 //!   whose memory is bounded by `maxMemoryBytes`.
@@ -31,11 +33,13 @@ mod marshal;
 mod options;
 mod pipeline;
 mod sys;
+mod threads;
 mod trace;
 
 pub use diagnostics::{bench_allocator, live_instances};
 pub use errors::register_error_class;
 pub use pipeline::Pipeline;
+pub use threads::{register_threads, thread_failed, thread_worker_main};
 
 use wasm_bindgen::prelude::*;
 

@@ -49,6 +49,9 @@ pub struct Options {
     /// `options.arguments`: the argument list of a module without metadata
     /// (Halide's JIT flavour), as the C++ executor is handed it.
     pub arguments: Option<Vec<Argument>>,
+    /// `options.threads`: how many threads a threaded module runs on
+    /// (`None`: the host's cores).
+    pub threads: Option<u32>,
     pub hooks: Hooks,
 }
 
@@ -75,6 +78,7 @@ const KNOWN: &[&str] = &[
     "env",
     "externs",
     "maxMemoryBytes",
+    "threads",
 ];
 
 fn externs(v: &JsValue) -> Result<Vec<Extern>> {
@@ -256,9 +260,22 @@ impl Options {
                 .ok_or_else(|| bad("maxMemoryBytes", "expected a positive whole number"))?;
             (n as u64).min(MAX_WASM32_BYTES)
         };
+        let threads_v = get(v, "threads");
+        let threads = if threads_v.is_undefined() || threads_v.is_null() {
+            None
+        } else {
+            Some(
+                threads_v
+                    .as_f64()
+                    .filter(|n| (1.0..=256.0).contains(n) && n.fract() == 0.0)
+                    .ok_or_else(|| bad("threads", "expected a whole number from 1 to 256"))?
+                    as u32,
+            )
+        };
         Ok(Options {
             entry,
             arguments: arguments(v)?,
+            threads,
             hooks: Hooks {
                 print: function(v, "print")?,
                 error: function(v, "error")?,

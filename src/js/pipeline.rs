@@ -13,10 +13,11 @@ use crate::js::call::{self, CallStyle, Failure, Prepared, USER_CONTEXT};
 use crate::js::convert::{self, describe, get};
 use crate::js::errors;
 use crate::js::guest::{self, Guest};
-use crate::js::imports::{self, Imports};
+use crate::js::imports::{self, Imports, Threaded};
 use crate::js::load;
 use crate::js::marshal::{self, Marshal};
 use crate::js::options::{Hooks, Options};
+use crate::js::threads;
 use js_sys::{Array, Function, Object, Reflect, WebAssembly};
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
@@ -53,6 +54,9 @@ struct Loaded {
     meta: Metadata,
     hooks: Rc<Hooks>,
     imports: Vec<(String, String, String)>,
+    /// A threaded module's shared memory `(min, max)` pages and thread
+    /// count; `None` for a module that defines its own memory.
+    threading: Option<(u64, u64, u32)>,
 }
 
 /// One live instance with its import closures.
@@ -66,6 +70,8 @@ struct Live {
     /// objects returned for them, in the same order.
     owned: Vec<(u32, u32)>,
     owned_objects: Vec<Object>,
+    /// A threaded instance's workers (dropped with it, which ends them).
+    _pool: Option<threads::Pool>,
 }
 
 /// A Halide pipeline loaded from a `.wasm` module, ready to run.
@@ -137,14 +143,85 @@ fn choose_entry(module: &WebAssembly::Module, options: &Options) -> Result<(Stri
     Ok((entry, CallStyle::Argv))
 }
 
+/// What one instance is made of before it exists: its guest state, its
+/// import object, and for a threaded module its memory, heap and pool.
+struct Parts {
+    guest: Rc<Guest>,
+    imports: Imports,
+    setup: Option<threads::Setup>,
+}
+
+/// The parts of a new instance of `loaded`.
+fn parts(loaded: &Loaded) -> Result<Parts, Failure> {
+    let guest = Rc::new(Guest::new(loaded.hooks.clone()));
+    let Some((min, max, count)) = loaded.threading else {
+        let imports = Imports::build(&loaded.imports, &guest, None)?;
+        return Ok(Parts {
+            guest,
+            imports,
+            setup: None,
+        });
+    };
+    let setup = threads::setup(min, max, loaded.hooks.max_memory_bytes, count)?;
+    let threaded = Threaded {
+        memory: setup.memory.clone(),
+        threads: setup.threads.clone(),
+        heap_malloc: setup.heap.malloc(),
+        heap_free: setup.heap.free(),
+    };
+    let imports = Imports::build(&loaded.imports, &guest, Some(&threaded))?;
+    setup.heap.set_on_invalid_free(&imports.invalid_free());
+    Ok(Parts {
+        guest,
+        imports,
+        setup: Some(setup),
+    })
+}
+
+/// How many threads a threaded module runs on: `options.threads`, else the
+/// host's cores, else (with extern stages or tracing, which only the
+/// calling thread can call) one.
+fn thread_count(options: &Options) -> Result<u32> {
+    let callbacks = !options.hooks.externs.is_empty() || options.hooks.trace.is_some();
+    match options.threads {
+        Some(n) if n > 1 && callbacks => Err(Error::bad_input(
+            "option 'threads': extern stages and trace callbacks are JavaScript of the calling thread, which worker threads cannot call; load a threaded module that uses them with threads: 1",
+        )),
+        Some(n) => Ok(n),
+        None if callbacks => Ok(1),
+        None => Ok(threads::default_threads()),
+    }
+}
+
 /// Everything of loading that comes after compiling, up to the instance.
-fn prepare(module: WebAssembly::Module, options: Options) -> Result<(Loaded, Rc<Guest>, Imports)> {
+fn prepare(compiled: load::Compiled, mut options: Options) -> Result<(Loaded, Parts), Failure> {
+    let module = compiled.module;
     let (entry, style) = choose_entry(&module, &options)?;
     let needed = imports::required(&module);
     imports::check_supported(&needed, &options.hooks.externs)?;
+    let threading = if imports::is_threaded(&needed) {
+        let Some(limits) = compiled.memory_import else {
+            return Err(Error::bad_input(
+                "a threaded module (it imports its memory) must be loaded from its bytes or a Response: a compiled WebAssembly.Module does not tell the size of the memory it needs",
+            )
+            .into());
+        };
+        if !limits.shared {
+            return Err(Error::BadModule(
+                "it imports a memory that is not shared (a threaded Halide module imports a shared one)".into(),
+            )
+            .into());
+        }
+        let count = thread_count(&options)?;
+        // Halide's pool sizes itself from HL_NUM_THREADS: it is `threads`.
+        let env = &mut options.hooks.env;
+        env.retain(|(k, _)| k != "HL_NUM_THREADS");
+        env.push(("HL_NUM_THREADS".into(), count.to_string()));
+        Some((limits.min, limits.max.unwrap_or(65536), count))
+    } else {
+        None
+    };
     let hooks = Rc::new(options.hooks);
-    let guest = Rc::new(Guest::new(hooks.clone()));
-    let imports = Imports::build(&needed, &guest)?;
     let loaded = Loaded {
         module,
         style,
@@ -157,8 +234,10 @@ fn prepare(module: WebAssembly::Module, options: Options) -> Result<(Loaded, Rc<
         entry,
         hooks,
         imports: needed,
+        threading,
     };
-    Ok((loaded, guest, imports))
+    let p = parts(&loaded)?;
+    Ok((loaded, p))
 }
 
 fn instantiation_error(e: JsValue) -> Error {
@@ -169,29 +248,50 @@ fn instantiation_error(e: JsValue) -> Error {
     }
 }
 
-/// Binds a new instance's memory and finds its entry point.
-fn bind(
-    loaded: &Loaded,
-    guest: Rc<Guest>,
-    imports: Imports,
-    instance: WebAssembly::Instance,
-) -> Result<Live> {
+/// Binds a new instance's memory and finds its entry point; for a
+/// threaded module, also lays out its heap and starts its workers.
+fn bind(loaded: &Loaded, parts: Parts, instance: WebAssembly::Instance) -> Result<Live, Failure> {
+    let Parts {
+        guest,
+        imports,
+        setup,
+    } = parts;
     let exports = instance.exports();
-    let memory = get(&exports, "memory")
-        .dyn_into::<WebAssembly::Memory>()
-        .map_err(|_| Error::BadModule("the module exports no memory".into()))?;
     let global = |name: &str| {
         get(&exports, name)
             .dyn_into::<WebAssembly::Global>()
             .ok()
             .and_then(|g| g.value().as_f64())
     };
+    let memory = match &setup {
+        Some(s) => s.memory.clone(),
+        None => get(&exports, "memory")
+            .dyn_into::<WebAssembly::Memory>()
+            .map_err(|_| Error::BadModule("the module exports no memory".into()))?,
+    };
     let size = js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64;
     let heap_base = global("__heap_base")
         .or_else(|| global("__data_end"))
-        .unwrap_or(size);
+        .unwrap_or(size) as u32;
     imports.bind(&memory);
-    guest.bind(memory, heap_base as u32)?;
+    let pool = match setup {
+        Some(s) => {
+            s.heap
+                .bind(heap_base, true, loaded.hooks.max_memory_bytes as f64);
+            guest.bind_shared(memory, s.heap.clone())?;
+            Some(threads::start(
+                &s,
+                &guest,
+                &loaded.module,
+                &exports,
+                heap_base,
+            )?)
+        }
+        None => {
+            guest.bind(memory, heap_base)?;
+            None
+        }
+    };
     let name = match loaded.style {
         CallStyle::Argv => format!("{}_argv", loaded.entry),
         CallStyle::Direct => loaded.entry.clone(),
@@ -205,6 +305,7 @@ fn bind(
         _imports: imports,
         owned: Vec::new(),
         owned_objects: Vec::new(),
+        _pool: pool,
     })
 }
 
@@ -248,10 +349,9 @@ impl Pipeline {
     fn finish(
         mut loaded: Loaded,
         instance: WebAssembly::Instance,
-        guest: Rc<Guest>,
-        imports: Imports,
-    ) -> Result<Pipeline> {
-        let live = bind(&loaded, guest, imports, instance.clone())?;
+        parts: Parts,
+    ) -> Result<Pipeline, Failure> {
+        let live = bind(&loaded, parts, instance.clone())?;
         if loaded.style == CallStyle::Argv {
             loaded.meta = read_metadata(&loaded, &instance, &live.guest)?;
         }
@@ -278,29 +378,29 @@ impl Pipeline {
 
     fn load_sync_inner(bytes: &JsValue, options: &JsValue) -> Result<Pipeline, Failure> {
         let options = load::options(options)?;
-        let module = load::compile_sync(bytes, &options)?;
-        let (loaded, guest, imports) = prepare(module, options)?;
-        let instance = WebAssembly::Instance::new(&loaded.module, &imports.object)
+        let compiled = load::compile_sync(bytes, &options)?;
+        let (loaded, parts) = prepare(compiled, options)?;
+        let instance = WebAssembly::Instance::new(&loaded.module, &parts.imports.object)
             .map_err(instantiation_error)?;
-        Ok(Pipeline::finish(loaded, instance, guest, imports)?)
+        Pipeline::finish(loaded, instance, parts)
     }
 
     async fn load_inner(bytes: JsValue, options: JsValue) -> Result<Pipeline, Failure> {
         let options = load::options(&options)?;
-        let module = load::compile(bytes, &options).await?;
-        let (loaded, guest, imports) = prepare(module, options)?;
+        let compiled = load::compile(bytes, &options).await?;
+        let (loaded, parts) = prepare(compiled, options)?;
         let instance: WebAssembly::Instance = JsFuture::from(WebAssembly::instantiate_module(
             &loaded.module,
-            &imports.object,
+            &parts.imports.object,
         ))
         .await
         .map_err(instantiation_error)?
         .unchecked_into();
-        Ok(Pipeline::finish(loaded, instance, guest, imports)?)
+        Pipeline::finish(loaded, instance, parts)
     }
 
     /// Makes a fresh instance when the last one had to be dropped.
-    fn ensure_live(&self) -> Result<()> {
+    fn ensure_live(&self) -> Result<(), Failure> {
         if self.live.borrow().is_some() {
             return Ok(());
         }
@@ -308,14 +408,13 @@ impl Pipeline {
         // them): a disposed pipeline makes no instance, and the run in
         // flight ends here.
         if self.disposed.get() {
-            return Err(Error::Disposed);
+            return Err(Error::Disposed.into());
         }
         let l = &self.loaded;
-        let guest = Rc::new(Guest::new(l.hooks.clone()));
-        let imports = Imports::build(&l.imports, &guest)?;
-        let instance =
-            WebAssembly::Instance::new(&l.module, &imports.object).map_err(instantiation_error)?;
-        let live = bind(l, guest, imports, instance)?;
+        let parts = parts(l)?;
+        let instance = WebAssembly::Instance::new(&l.module, &parts.imports.object)
+            .map_err(instantiation_error)?;
+        let live = bind(l, parts, instance)?;
         *self.live.borrow_mut() = Some(live);
         Ok(())
     }
@@ -385,7 +484,7 @@ impl Pipeline {
         }
         if let Err(e) = self.ensure_live() {
             self.marshal.release();
-            return Err(e.into());
+            return Err(e);
         }
         let (guest, argv) = {
             let live = self.live.borrow();
@@ -401,6 +500,7 @@ impl Pipeline {
             scratch.last.as_mut().expect("prepared above"),
         );
         self.running.set(false);
+        threads::drain_prints(&guest);
         self.runs.set(self.runs.get() + 1);
         if let Err(f) = &r {
             if f.poisoned {

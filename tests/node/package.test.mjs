@@ -118,6 +118,9 @@ test('the tarball holds what users need and nothing else', () => {
     'lib/node.d.cts',
     'lib/node.d.mts',
     'lib/web.d.mts',
+    // Worker threads of threaded pipelines, in Node.
+    'lib/threads-node.cjs',
+    'lib/thread-worker.cjs',
     'pkg/node/halide_wasm_executor.js',
     'pkg/node/halide_wasm_executor_bg.wasm',
     'pkg/web/halide_wasm_executor.js',
@@ -130,7 +133,7 @@ test('the tarball holds what users need and nothing else', () => {
   needed.push(...bins);
   // The executor's JavaScript half (wasm-bindgen snippets), one per build.
   const optional = [
-    /^pkg\/(node|web)\/snippets\/halide_wasm_executor-[0-9a-f]+\/src\/js\/(marshal|libc|module_imports)\.js$/,
+    /^pkg\/(node|web)\/snippets\/halide_wasm_executor-[0-9a-f]+\/src\/js\/(marshal|libc|module_imports|load_input|shared_heap|threads)\.js$/,
     /^pkg\/node\/snippets\/package\.json$/,
   ];
   if ((pkg.files ?? []).some((f) => /^\.?\/?cli\/?$/.test(f))) optional.push(/^cli\/[\w.-]+\.(m?js|cjs)$/);
