@@ -29,6 +29,14 @@ native reference then reads their bit patterns through `reinterpret`);
 with their axes reversed, so views are built with the shape reversed and x
 comes out as dimension 0.
 
+Some pipelines with `parallel` schedules are also built with Halide's
+`wasm_threads` feature (modules NAME_threads, `"threads": true` in the
+manifest, next to NAME built without it): linked with `--shared-memory
+--import-memory` (see THREAD_LINK), such a module imports a shared
+`env.memory` (its limits are in the manifest as `imported_memory`) and the
+pthread functions its thread pool calls, and exports what a host needs to
+run it on several threads (THREAD_EXPORTS).
+
 After writing, every module is compiled by Node (when `node` is on PATH) and
 its imports and exports are checked against the manifest. The whole run is
 deterministic (fixed seeds; temporary object files are removed).
@@ -87,8 +95,10 @@ modules = {}
 cases = []
 
 
-def wasm_imports(path):
-    """The `env` function imports of a wasm module, read from its import section."""
+def wasm_interface(path):
+    """What a wasm module imports and exports, read from its import and export
+    sections: {"imports": the `env` function imports in order, "memory": the
+    imported memory's limits (or None), "exports": export names}."""
     data = open(path, "rb").read()
     pos = 8
 
@@ -110,7 +120,7 @@ def wasm_imports(path):
         pos += n
         return s
 
-    names = []
+    names, memory, exports = [], None, []
     while pos < len(data):
         sid = data[pos]
         pos += 1
@@ -120,26 +130,68 @@ def wasm_imports(path):
             for _ in range(leb()):
                 mod, field, kind = name(), name(), data[pos]
                 pos += 1
+                if mod != "env":
+                    raise SystemExit(f"{path}: import from {mod!r}, not env")
                 if kind == 0:
                     leb()
                     names.append(field)
+                elif kind == 2 and memory is None:
+                    # A memory (wasm_threads modules linked --import-memory):
+                    # limits flags (1: has a maximum, 2: shared), initial and
+                    # maximum sizes in 64 KiB pages.
+                    flags = leb()
+                    if flags & ~3:
+                        raise SystemExit(f"{path}: memory import with flags {flags}")
+                    initial = leb()
+                    memory = {"module": mod, "name": field, "initial_pages": initial,
+                              "maximum_pages": leb() if flags & 1 else None, "shared": bool(flags & 2)}
                 else:
                     raise SystemExit(f"{path}: unexpected import kind {kind}")
+        elif sid == 7:
+            for _ in range(leb()):
+                exports.append(name())
+                pos += 1
+                leb()
         pos = end
-    return names
+    return {"imports": names, "memory": memory, "exports": exports}
 
 
-def build(name, outputs, args, purpose="test", simd=False, entry=None):
-    """Compiles `outputs` (a Func or a list of Funcs) for wasm and links NAME.wasm."""
+# What a module built with Halide's wasm_threads feature is linked with, and
+# exports beside the usual: its memory is imported and shared (each worker
+# thread instantiates the module on it), the host calls __wasm_call_ctors once
+# per memory, gives each thread its own stack (__stack_pointer) and TLS block
+# (__wasm_init_tls, __tls_*), and runs thread bodies from the function table.
+# With --allow-undefined lld silently drops an --export of a symbol that is
+# not defined (without it, it is an error), so build() checks that each of
+# THREAD_EXPORTS is there; lld defines them all for a --shared-memory link.
+THREAD_EXPORTS = ["__wasm_call_ctors", "__indirect_function_table", "__stack_pointer", "__wasm_init_tls",
+                  "__tls_base", "__tls_size", "__tls_align"]
+THREAD_LINK = ["--shared-memory", "--import-memory", "--max-memory=1073741824"] + [f"--export={e}" for e in THREAD_EXPORTS]
+
+
+def build(name, outputs, args, purpose="test", simd=False, entry=None, threads=False):
+    """Compiles `outputs` (a Func or a list of Funcs) for wasm and links NAME.wasm.
+    threads: with Halide's wasm_threads feature (parallel loops on worker
+    threads), linked with THREAD_LINK; else parallel loops run serially."""
     entry = entry or name
-    features = "wasm-32-wasmrt" + ("-wasm_simd128" if simd else "")
+    features = "wasm-32-wasmrt" + ("-wasm_threads" if threads else "") + ("-wasm_simd128" if simd else "")
     obj = os.path.join(TMP, name + ".o")
     p = hl.Pipeline(outputs if isinstance(outputs, list) else [outputs])
     p.compile_to({hl.OutputFileType.object: obj}, args, entry, hl.Target(features))
     wasm = os.path.join(OUT, name + ".wasm")
     exports = [f"--export={e}" for e in ("__heap_base", "__data_end", entry, entry + "_argv", entry + "_metadata")]
-    subprocess.run(LINK + ["--allow-undefined", "--no-entry", "-zstack-size=1048576", "--strip-debug", *exports, obj, "-o", wasm], check=True)
-    modules[name] = {"wasm": name + ".wasm", "entry": entry, "simd": simd, "imports": wasm_imports(wasm), "purpose": purpose}
+    subprocess.run(LINK + ["--allow-undefined", "--no-entry", "-zstack-size=1048576", "--strip-debug", *exports,
+                           *(THREAD_LINK if threads else []), obj, "-o", wasm], check=True)
+    iface = wasm_interface(wasm)
+    modules[name] = {"wasm": name + ".wasm", "entry": entry, "simd": simd, "imports": iface["imports"], "purpose": purpose}
+    if threads:
+        mem = iface["memory"]
+        missing = [e for e in THREAD_EXPORTS if e not in iface["exports"]] + [i for i in ["pthread_create"] if i not in iface["imports"]]
+        if not mem or (mem["module"], mem["name"]) != ("env", "memory") or not mem["shared"] or missing:
+            raise SystemExit(f"{wasm}: not a wasm_threads module (memory import {mem}, missing {missing})")
+        modules[name].update({"threads": True, "imported_memory": mem})
+    elif iface["memory"]:
+        raise SystemExit(f"{wasm}: imports a memory")
     return p
 
 
@@ -493,6 +545,8 @@ def main():
     case("traced", "traced", p, [(inp, Buf("float32", [6], data=np.arange(6, dtype=np.float32)))], [], [("traced", Buf("float32", [6]))])
 
     demo_and_bench(rng)
+    # Cases added after these draw from their own generator too.
+    threaded(np.random.default_rng(20261127))
 
     manifest = {"halide_version": importlib.metadata.version("halide"), "modules": modules, "cases": cases}
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
@@ -508,18 +562,34 @@ def main():
 NODE_CHECK = r"""
 const fs = require('fs'), path = require('path');
 const dir = process.argv[1];
+const THREAD_EXPORTS = JSON.parse(process.argv[2]);
 const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
 for (const [name, mod] of Object.entries(m.modules)) {
   const w = new WebAssembly.Module(fs.readFileSync(path.join(dir, mod.wasm)));
   const imports = WebAssembly.Module.imports(w);
   const env = imports.filter((i) => i.module === 'env' && i.kind === 'function').map((i) => i.name);
-  if (imports.length !== env.length) throw new Error(`${name}: imports other than env functions: ${JSON.stringify(imports)}`);
+  const memories = imports.filter((i) => i.kind === 'memory');
+  if (mod.threads) {
+    // wasm_threads: env.memory, shared. Compiling reflects no limits, so
+    // instantiate once on a shared memory of the manifest's limits (the only
+    // code that runs is lld's start function, which initialises the data
+    // segments; every other import is a stub that throws).
+    const mem = mod.imported_memory;
+    if (memories.length !== 1 || memories[0].module !== 'env' || memories[0].name !== 'memory' || !mem.shared)
+      throw new Error(`${name}: a threads module must import one shared env.memory: ${JSON.stringify(memories)}`);
+    const stubs = Object.fromEntries(env.map((n) => [n, () => { throw new Error(`${name}: ${n} called`); }]));
+    const memory = new WebAssembly.Memory({ initial: mem.initial_pages, maximum: mem.maximum_pages, shared: true });
+    new WebAssembly.Instance(w, { env: { ...stubs, memory } });
+  } else if (memories.length) throw new Error(`${name}: imports a memory`);
+  if (imports.length !== env.length + memories.length) throw new Error(`${name}: imports other than env functions and memory: ${JSON.stringify(imports)}`);
   if (JSON.stringify(env) !== JSON.stringify(mod.imports)) throw new Error(`${name}: imports ${env} != manifest ${mod.imports}`);
   const exports = WebAssembly.Module.exports(w).map((e) => e.name);
-  for (const e of ['memory', '__heap_base', mod.entry, mod.entry + '_argv', mod.entry + '_metadata'])
+  const expected = ['__heap_base', mod.entry, mod.entry + '_argv', mod.entry + '_metadata', ...(mod.threads ? THREAD_EXPORTS : ['memory'])];
+  for (const e of expected)
     if (!exports.includes(e)) throw new Error(`${name}: no export ${e}`);
 }
-console.log(`node: all ${Object.keys(m.modules).length} modules compile; imports and exports as in the manifest`);
+const threaded = Object.values(m.modules).filter((mod) => mod.threads).length;
+console.log(`node: all ${Object.keys(m.modules).length} modules compile (${threaded} wasm_threads modules instantiate on a shared memory); imports and exports as in the manifest`);
 """
 
 
@@ -529,7 +599,7 @@ def check_in_node():
     if not node:
         print("node not found: skipped loading the modules in V8")
         return
-    subprocess.run([node, "-e", NODE_CHECK, OUT], check=True)
+    subprocess.run([node, "-e", NODE_CHECK, OUT, json.dumps(THREAD_EXPORTS)], check=True)
 
 
 def rgba_pipeline(name, body, scalars, purpose="demo"):
@@ -635,6 +705,42 @@ def demo_and_bench(rng):
     bench_case(bench_pipelines.tiny, "int32", [4, 4], np.arange(16, dtype=np.int32), "int32")
     # Added after the others so that their random data stays the same.
     bench_case(bench_pipelines.libm16_f32, "float32", [300], rand("float32", 300, rng, -3, 3), tolerance=2e-5)
+
+
+
+def threaded(rng):
+    """Pipelines with parallel schedules (scripts/bench_pipelines.py), each
+    built twice with the same algorithm and schedule: NAME_threads with
+    Halide's wasm_threads feature (its parallel loops on worker threads) and
+    NAME without (they run serially). One native output serves the cases of
+    both (NAME and NAME_threads share their .bin files)."""
+    W, H = 256, 192
+    shapes = {"par_blur_u16": [W, H], "bilateral_grid": [W, H], "local_laplacian": [W, H, 3]}
+    for make, data_range, tolerance in (
+        (bench_pipelines.par_blur_u16, None, 0),
+        # Outputs in [0, 1]; the wasm modules' differ from native x86-64's
+        # (which may contract into FMA) by up to 3.0e-7, in 45% of the values.
+        (bench_pipelines.bilateral_grid, (0, 1), 1e-6),
+        # uint16 from float math: 703 of the 147456 values are off by 1.
+        (bench_pipelines.local_laplacian, None, 1),
+    ):
+        f, inp, scalars, simd = make()
+        name = f.name()
+        type = next(k for k, t in HL.items() if t == f.type())
+        shape = shapes[name]
+        purpose = "bench" if name in bench_pipelines.THREADED_BENCH_SHAPES else "test"
+        args = [inp] + [s for s, _ in scalars]
+        build(name + "_threads", f, args, purpose=purpose, simd=simd, threads=True)
+        p = build(name, f, args, purpose=purpose, simd=simd)
+        for m in (name, name + "_threads"):
+            if name in bench_pipelines.THREADED_BENCH_SHAPES:
+                modules[m]["bench_shape"] = bench_pipelines.THREADED_BENCH_SHAPES[name]
+        n = int(np.prod(shape))
+        src = Buf(type, shape, data=rand(type, n, rng, *(data_range or (None, None))))
+        scalar_types = [next(k for k, t in HL.items() if t == s.type()) for s, _ in scalars]
+        case(name, name, p, [(inp, src)], [(s, t, v) for (s, v), t in zip(scalars, scalar_types)],
+             [(name, Buf(type, shape))], tolerance=tolerance)
+        cases.append({**cases[-1], "name": name + "_threads", "module": name + "_threads"})
 
 
 if __name__ == "__main__":
