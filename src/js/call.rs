@@ -386,6 +386,10 @@ fn execute_in(
     })
     .map_err(Error::from)?;
     let code = match result {
+        // A worker thread failed while this one carried on to the end.
+        Entered::Returned(_) if crate::js::threads::pool_failure(guest).is_some() => {
+            return Err(classify(guest, JsValue::UNDEFINED))
+        }
         Entered::Returned(v) => v as i32,
         Entered::Threw(e) => return Err(classify(guest, e)),
         Entered::InputUnreadable(thrown) => {

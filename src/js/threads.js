@@ -249,6 +249,8 @@ export class GuestThreads {
           stopIfFailed();
           Atomics.wait(c, s, st, TICK);
         }
+        // The thread may have ended by failing.
+        stopIfFailed();
         return 0;
       },
     };

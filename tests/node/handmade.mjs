@@ -18,7 +18,7 @@ export function wat(text) {
 }
 
 /** Bytes as a WAT data string. */
-function dataString(bytes) {
+export function dataString(bytes) {
   return Array.from(bytes, (b) => `\\${b.toString(16).padStart(2, '0')}`).join('');
 }
 
