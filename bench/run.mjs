@@ -503,7 +503,9 @@ async function threadRows() {
 function nativeThreadRows() {
   const group = 'threads vs native Halide';
   const skip = (why) => {
-    for (const name of Object.keys(THREADED)) row({ id: `threads:native:${name}`, group, row: name, note: why });
+    for (const name of Object.keys(THREADED)) {
+      for (const n of [1, 2]) row({ id: `threads:native:${name}:${n}`, group, row: `${name}: native ${n} thread${n > 1 ? 's' : ''}`, note: why });
+    }
   };
   if (NO_NATIVE) return skip('skipped (--no-native)');
   const native = {};

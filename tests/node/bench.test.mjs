@@ -18,6 +18,9 @@ const ROWS = [
   'import:malloc', 'import:memcpy', 'import:sinf', 'import:atan2f',
   ...MODULES.map((m) => `native:${m}`),
   ...MODULES.map((m) => `wasmjit:${m}`),
+  ...['par_blur_u16', 'bilateral_grid', 'local_laplacian'].flatMap((m) => [`threads:${m}:2v1`, `threads:${m}:1vserial`]),
+  'threads:pool',
+  ...['par_blur_u16', 'bilateral_grid', 'local_laplacian'].flatMap((m) => [`threads:native:${m}:1`, `threads:native:${m}:2`]),
 ];
 
 const numberOrNull = (v) => v === null || (typeof v === 'number' && Number.isFinite(v));
