@@ -14,19 +14,21 @@
 //! [`Guest`] is everything one instance needs at run time: the memory (bound
 //! after instantiation), the heap, the text it printed, and the fault an
 //! import raised. The executor's own exports find it on the stack of
-//! running guests ([`current`]); the callback closures (extern stages,
-//! tracing) hold it in an `Rc`. Each instance (and, later, each worker
-//! thread) has its own. No borrow of its cells, and no `Rc` of it, is ever
-//! held across a throw or a call into JavaScript that may throw, because a
-//! JavaScript exception (the guest's `abort()`, a trap, a throwing callback)
-//! unwinds through Rust frames without running their destructors.
+//! running guests ([`with_current`]); the callback closures (extern stages,
+//! tracing) hold it in an `Rc`. Each instance (and each worker thread of a
+//! threaded one) has its own. A JavaScript exception (the guest's
+//! `abort()`, a trap, a throwing callback, a stack overflow inside an
+//! import) unwinds through Rust frames without running their destructors,
+//! so the guest's state is in `Cell`s whose values are taken out and put
+//! back (never a `RefCell` borrow that could stay set), and no `Rc` of it
+//! lives in a frame that such an exception can cross.
 
 use crate::core::allocator::{AllocError, HeapAllocator};
 use crate::core::error::{Error, GuestError, Result};
 use crate::core::memory::{check_within, GuestMemory};
 use crate::js::marshal::Marshal;
 use crate::js::options::Hooks;
-use crate::js::sys::FallibleMemory;
+use crate::js::sys::{AnyBuffer, FallibleMemory};
 use crate::js::threads::SharedHeap;
 use js_sys::{ArrayBuffer, Uint8Array, WebAssembly};
 use std::cell::{Cell, OnceCell, RefCell};
@@ -203,7 +205,8 @@ impl GuestMem {
 
 impl GuestMemory for GuestMem {
     fn size(&self) -> u64 {
-        let size = self.buffer().byte_length() as u64;
+        // As a number: a memory of 65536 pages has 2^32 bytes.
+        let size = self.buffer().unchecked_ref::<AnyBuffer>().byte_length() as u64;
         self.known_size.set(size);
         size
     }
@@ -262,21 +265,32 @@ pub fn throw_fault() -> ! {
     wasm_bindgen::throw_str("halide-wasm-executor: guest fault")
 }
 
-/// The running guest, if any, as a clone: no borrow of the stack is held
-/// while it is used (its user may run another pipeline).
-pub fn current() -> Option<Rc<Guest>> {
-    RUNNING.with_borrow(|s| s.last().cloned())
-}
-
 /// `f` on the running guest; `None` when no guest code is running.
+///
+/// No borrow of the stack is held while `f` runs, and no `Rc` is cloned
+/// for it: `f` may run the caller's JavaScript (which may run another
+/// pipeline, pushing onto the stack), and a JavaScript exception may
+/// unwind through `f` without running destructors (a guest that recursed
+/// until the stack overflows inside an import), which would leave a borrow
+/// flag set for every pipeline of the thread, or a clone that keeps the
+/// guest alive forever. So `f` gets a plain reference.
+#[allow(unsafe_code)]
 pub fn with_current<R>(f: impl FnOnce(&Guest) -> R) -> Option<R> {
-    RUNNING.with_borrow(|s| s.last().map(|g| f(g)))
+    let top: Option<*const Guest> = RUNNING.with_borrow(|s| s.last().map(Rc::as_ptr));
+    // SAFETY: the `Rc` on the stack keeps the guest alive until
+    // `with_running` pops it, which happens only after the guest's code,
+    // and so this import call within it, has returned or unwound; a nested
+    // run pushes and pops above it, and a pipeline cannot be disposed or
+    // dropped from inside its own run.
+    top.map(|g| f(unsafe { &*g }))
 }
 
 /// The host-side state of one guest instance.
 pub struct Guest {
     mem: OnceCell<GuestMem>,
-    heap: RefCell<Option<HeapAllocator>>,
+    /// Taken out while in use and put back (never borrowed across a call:
+    /// see the module doc), boxed so that moving it is cheap.
+    heap: Cell<Option<Box<HeapAllocator>>>,
     /// A threaded guest's heap, in its shared memory, for every thread
     /// (`shared_heap.js`); then `heap` is unused.
     shared_heap: OnceCell<SharedHeap>,
@@ -285,18 +299,18 @@ pub struct Guest {
     pub pool_control: OnceCell<JsValue>,
     pub hooks: Rc<Hooks>,
     /// Text the guest wrote to stderr (or `halide_error`) during this run.
-    captured: RefCell<String>,
+    captured: Cell<String>,
     /// The error an import raised before throwing into the guest, and the
     /// JavaScript exception behind it, if any.
-    fault: RefCell<Option<(Error, Option<JsValue>)>>,
+    fault: Cell<Option<(Error, Option<JsValue>)>>,
     /// The guest called `abort()`.
     aborted: Cell<bool>,
     /// `getenv` results, allocated in the guest once per name.
-    env_strings: RefCell<Vec<(String, u32)>>,
+    env_strings: Cell<Vec<(String, u32)>>,
     /// The `FILE*` the runtime opened for its trace file (0: none).
     pub trace_file: Cell<u32>,
     /// Trace bytes written but not yet parsed (a packet split by writes).
-    pub trace_pending: RefCell<Vec<u8>>,
+    pub trace_pending: Cell<Vec<u8>>,
     /// The last run's layout block, `(address, size)`, kept for the next
     /// run (see [`Guest::run_block`]).
     kept_run_block: Cell<Option<(u32, u32)>>,
@@ -329,16 +343,16 @@ impl Guest {
         LIVE_GUESTS.with(|c| c.set(c.get() + 1));
         Guest {
             mem: OnceCell::new(),
-            heap: RefCell::new(None),
+            heap: Cell::new(None),
             shared_heap: OnceCell::new(),
             pool_control: OnceCell::new(),
             hooks,
-            captured: RefCell::new(String::new()),
-            fault: RefCell::new(None),
+            captured: Cell::new(String::new()),
+            fault: Cell::new(None),
             aborted: Cell::new(false),
-            env_strings: RefCell::new(Vec::new()),
+            env_strings: Cell::new(Vec::new()),
             trace_file: Cell::new(0),
-            trace_pending: RefCell::new(Vec::new()),
+            trace_pending: Cell::new(Vec::new()),
             kept_run_block: Cell::new(None),
         }
     }
@@ -356,7 +370,8 @@ impl Guest {
             });
         }
         let end = size.min(u32::MAX as u64) as u32;
-        *self.heap.borrow_mut() = Some(HeapAllocator::new(heap_base.min(end), end));
+        self.heap
+            .set(Some(Box::new(HeapAllocator::new(heap_base.min(end), end))));
         self.mem
             .set(mem)
             .map_err(|_| Error::BadModule("memory bound twice".into()))
@@ -389,26 +404,35 @@ impl Guest {
         if let Some(h) = self.shared_heap.get() {
             return h.alloc(size);
         }
-        loop {
-            let r = match self.heap.borrow_mut().as_mut() {
-                Some(h) => h.alloc(size),
-                None => return 0,
-            };
-            match r {
-                Ok(p) => return p,
-                Err(AllocError::TooLarge) => return 0,
+        // Taken out and put back: an exception that unwinds through here
+        // loses the heap (later mallocs of this broken instance return 0)
+        // instead of leaving a borrow set.
+        let Some(mut h) = self.heap.take() else {
+            return 0;
+        };
+        let p = loop {
+            match h.alloc(size) {
+                Ok(p) => break p,
+                Err(AllocError::TooLarge) => break 0,
                 Err(AllocError::NeedsGrowth { bytes }) => {
                     let mem = self.mem();
                     if !mem.grow(bytes) {
-                        return 0;
+                        break 0;
                     }
-                    let end = mem.size();
-                    if let Some(h) = self.heap.borrow_mut().as_mut() {
-                        h.extend_to(end);
-                    }
+                    h.extend_to(mem.size());
                 }
             }
-        }
+        };
+        self.heap.set(Some(h));
+        p
+    }
+
+    /// `f` on the heap, taken out and put back; `None` without one.
+    fn with_heap<R>(&self, f: impl FnOnce(&mut HeapAllocator) -> R) -> Option<R> {
+        let mut h = self.heap.take()?;
+        let r = f(&mut h);
+        self.heap.set(Some(h));
+        Some(r)
     }
 
     /// Allocates for the host's own use; an error names the size and limit.
@@ -431,7 +455,7 @@ impl Guest {
         if let Some((block, kept)) = self.kept_run_block.take() {
             // (Only a guest's own heap keeps one: see end_run_block.)
             // Still live: a broken guest may have freed it during the run.
-            let live = self.heap.borrow().as_ref().and_then(|h| h.size_of(block));
+            let live = self.with_heap(|h| h.size_of(block)).flatten();
             match live {
                 Some(_) if kept == size => return Ok(block),
                 Some(_) => {
@@ -468,12 +492,7 @@ impl Guest {
                 _ => Err(GuestError::InvalidFree { ptr }),
             };
         }
-        let ok = self
-            .heap
-            .borrow_mut()
-            .as_mut()
-            .map(|h| h.free(ptr))
-            .unwrap_or(false);
+        let ok = self.with_heap(|h| h.free(ptr)).unwrap_or(false);
         if ok {
             Ok(())
         } else {
@@ -492,10 +511,7 @@ impl Guest {
             let at = |i: u32| s.get(i).as_f64().unwrap_or(0.0);
             return (at(0) as u64, at(1) as usize);
         }
-        self.heap
-            .borrow()
-            .as_ref()
-            .map(|h| (h.in_use_bytes(), h.live_allocations()))
+        self.with_heap(|h| (h.in_use_bytes(), h.live_allocations()))
             .unwrap_or((0, 0))
     }
 
@@ -522,8 +538,11 @@ impl Guest {
         let Some(value) = value else {
             return Ok(0);
         };
-        if let Some((_, p)) = self.env_strings.borrow().iter().find(|(k, _)| *k == name) {
-            return Ok(*p);
+        let known = self.env_strings.take();
+        let found = known.iter().find(|(k, _)| *k == name).map(|(_, p)| *p);
+        self.env_strings.set(known);
+        if let Some(p) = found {
+            return Ok(p);
         }
         let mut bytes = value.as_bytes().to_vec();
         bytes.push(0);
@@ -532,13 +551,15 @@ impl Guest {
             return Ok(0);
         }
         self.mem().write(p, &bytes)?;
-        self.env_strings.borrow_mut().push((name, p));
+        let mut known = self.env_strings.take();
+        known.push((name, p));
+        self.env_strings.set(known);
         Ok(p)
     }
 
     /// Keeps error text for the HalideError of this run.
     pub fn capture(&self, text: &str) {
-        let mut c = self.captured.borrow_mut();
+        let mut c = self.captured.take();
         if c.len() < MAX_CAPTURED {
             let room = MAX_CAPTURED - c.len();
             let mut end = text.len().min(room);
@@ -547,10 +568,11 @@ impl Guest {
             }
             c.push_str(&text[..end]);
         }
+        self.captured.set(c);
     }
 
     pub fn take_captured(&self) -> String {
-        std::mem::take(&mut *self.captured.borrow_mut())
+        self.captured.take()
     }
 
     pub fn set_fault(&self, e: Error) {
@@ -559,14 +581,12 @@ impl Guest {
 
     /// Records the first fault of a run (later ones are its consequences).
     pub fn set_fault_with_cause(&self, e: Error, cause: Option<JsValue>) {
-        let mut f = self.fault.borrow_mut();
-        if f.is_none() {
-            *f = Some((e, cause));
-        }
+        let f = self.fault.take();
+        self.fault.set(f.or(Some((e, cause))));
     }
 
     pub fn take_fault(&self) -> Option<(Error, Option<JsValue>)> {
-        self.fault.borrow_mut().take()
+        self.fault.take()
     }
 
     pub fn set_aborted(&self) {

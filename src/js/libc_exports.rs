@@ -10,7 +10,7 @@
 //! read through [`GuestMem`](crate::js::guest::GuestMem)'s views, like every
 //! read of its memory). An export has no closure to
 //! say whose memory it reads: it acts on the guest whose code is running
-//! ([`guest::current`]), set around every call into a guest. Called while
+//! ([`guest::with_current`]), set around every call into a guest. Called while
 //! no guest runs (a module's own start function, which Halide's modules do
 //! not have), they throw.
 //!
@@ -40,23 +40,25 @@ fn fault(e: GuestError) -> Fault {
 /// `f` on the running guest. A fault it returns is recorded on that guest
 /// and thrown into the guest code, which ends the run as a trap.
 ///
-/// The guest is held as a clone, not a borrow of the running stack: `f` may
-/// call the caller's JavaScript (`options.print`, `options.trace`), which
-/// may run another pipeline. The clone is dropped before the throw, because
-/// a throw runs no destructors.
+/// The guest is reached through [`guest::with_current`]: a plain reference,
+/// no borrow and no `Rc` clone held while `f` runs, because `f` may call
+/// the caller's JavaScript (`options.print`, `options.trace`), which may run
+/// another pipeline, and an exception (a stack overflow inside `f`) may
+/// unwind through it without running destructors. The throw comes after.
 fn on_guest<R>(f: impl FnOnce(&Guest) -> Result<R, Fault>) -> R {
-    let Some(g) = guest::current() else {
-        wasm_bindgen::throw_str(
-            "halide-wasm-executor: a C library import was called while no pipeline runs",
-        )
-    };
-    match f(&g) {
-        Ok(r) => r,
+    let r = guest::with_current(|g| match f(g) {
+        Ok(r) => Ok(r),
         Err((e, cause)) => {
             g.set_fault_with_cause(e, cause);
-            drop(g);
-            guest::throw_fault()
+            Err(())
         }
+    });
+    match r {
+        Some(Ok(r)) => r,
+        Some(Err(())) => guest::throw_fault(),
+        None => wasm_bindgen::throw_str(
+            "halide-wasm-executor: a C library import was called while no pipeline runs",
+        ),
     }
 }
 
@@ -131,10 +133,7 @@ pub extern "C" fn hwe_halide_error(_uc: u32, p: u32) {
 /// printed.
 #[cfg_attr(target_arch = "wasm32", no_mangle)]
 pub extern "C" fn hwe_abort() {
-    // The guest's clone is dropped at the brace, before the throw.
-    if let Some(g) = guest::current() {
-        g.set_aborted();
-    }
+    guest::with_current(|g| g.set_aborted());
     wasm_bindgen::throw_str("halide-wasm-executor: abort()")
 }
 

@@ -32,3 +32,13 @@ extern "C" {
         length: u32,
     ) -> Result<FallibleUint8Array, JsValue>;
 }
+
+#[wasm_bindgen]
+extern "C" {
+    /// An `ArrayBuffer` or `SharedArrayBuffer`, for its length as a number:
+    /// js-sys reads it as a `u32`, which a 4 GiB wasm memory overflows.
+    pub type AnyBuffer;
+
+    #[wasm_bindgen(method, getter, js_name = byteLength)]
+    pub fn byte_length(this: &AnyBuffer) -> f64;
+}

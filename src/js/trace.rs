@@ -85,20 +85,16 @@ pub fn emit(guest: &Guest, e: &TraceEvent) -> Result<i32, (Error, JsValue)> {
 /// whatever the guest writes.
 pub fn write_trace_file(guest: &Guest, p: u32, n: u32) -> Result<(), (Error, Option<JsValue>)> {
     libc::for_each_piece(guest.mem(), p, n, libc::TEXT_CHUNK, |piece| {
-        let events = {
-            let mut pending = guest.trace_pending.borrow_mut();
-            pending.extend_from_slice(piece);
-            let parsed = trace::parse_packets(&pending);
-            match parsed {
-                Ok((events, used)) => {
-                    pending.drain(..used);
-                    events
-                }
-                Err(m) => {
-                    pending.clear();
-                    return Err(Fault::from(GuestError::BadTracePacket(m)));
-                }
+        // Taken out and put back, never borrowed across a call.
+        let mut pending = guest.trace_pending.take();
+        pending.extend_from_slice(piece);
+        let events = match trace::parse_packets(&pending) {
+            Ok((events, used)) => {
+                pending.drain(..used);
+                guest.trace_pending.set(pending);
+                events
             }
+            Err(m) => return Err(Fault::from(GuestError::BadTracePacket(m))),
         };
         for e in &events {
             emit(guest, e).map_err(|(e, c)| Fault(e, Some(c)))?;
