@@ -13,6 +13,13 @@ class HalideError extends Error {
 wasm.registerErrorClass(HalideError);
 // Threaded pipelines run their parallel loops on worker_threads.
 require('./threads-node.cjs').install(wasm);
+// p.runAsync(args): the run in a worker_thread of the pipeline's own.
+require('./run-async.mjs').installRunAsync({
+  Pipeline: wasm.Pipeline,
+  HalideError,
+  runnerSource: wasm.runnerSource,
+  createRunner: require('./runner-node.cjs').createRunner,
+});
 // `using p = ...` should end in dispose() (a HalideError on later use), not
 // in wasm-bindgen's free() (a bare "null pointer" error).
 if (typeof Symbol.dispose === 'symbol') wasm.Pipeline.prototype[Symbol.dispose] = wasm.Pipeline.prototype.dispose;

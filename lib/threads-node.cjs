@@ -20,7 +20,8 @@ function install(wasm) {
     w.on('error', (e) => wasm.threadFailed(data.control, `a worker thread failed: ${e && e.message}`));
     return w;
   };
-  wasm.registerThreads(spawn, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+  // A worker_thread starts while the thread that made it blocks (waitReady).
+  wasm.registerThreads(spawn, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length, true);
 }
 
 module.exports = { install, liveWorkers: () => live.size };

@@ -280,6 +280,12 @@ export interface PipelineOptions {
   externs?: { readonly [name: string]: ExternCallback | ExternDeclaration } | null;
   /** A cap on the pipeline's memory, in bytes (at most 4 GiB). */
   maxMemoryBytes?: number | null;
+  /**
+   * How many threads a threaded module (Halide's `wasm_threads`) runs on:
+   * the calling thread and `threads - 1` workers, 1 to 256 (default: the
+   * host's cores; 1 with `externs` or `trace`). Other modules ignore it.
+   */
+  threads?: number | null;
 }
 
 /** What `Pipeline.loadSync` compiles: the module's bytes, or the module. */
@@ -307,14 +313,19 @@ export interface Stats {
  */
 export declare class Pipeline<A extends RunArgs = RunArgs> {
   private constructor();
-  /** Compiles and instantiates a pipeline. */
+  /**
+   * Compiles and instantiates a pipeline. Given a list of builds of it
+   * (`[threaded, serial]`), loads the first this host can run: a threaded
+   * build needs shared memory, which a page has only when it is
+   * cross-origin isolated.
+   */
   static load<A extends RunArgs = RunArgs>(
-    bytes: ModuleSource,
+    bytes: ModuleSource | readonly ModuleSource[],
     options?: PipelineOptions | null,
   ): Promise<Pipeline<A>>;
   /** The same, synchronously (Node, workers). */
   static loadSync<A extends RunArgs = RunArgs>(
-    bytes: ModuleBytes,
+    bytes: ModuleBytes | readonly ModuleBytes[],
     options?: PipelineOptions | null,
   ): Pipeline<A>;
   /** The pipeline's name, from its metadata. */
@@ -325,6 +336,14 @@ export declare class Pipeline<A extends RunArgs = RunArgs> {
   readonly arguments: ArgumentDescriptor[];
   /** Runs the pipeline; the outputs are written into the caller's buffers. */
   run(args: A): void;
+  /**
+   * Runs the pipeline in a worker of its own, made on the first call (its
+   * arrays are copied there, and the outputs copied back into the
+   * caller's arrays on success); calls run one at a time, in order. Every
+   * failure rejects. Not for pipelines loaded with `externs` or `trace`,
+   * nor for `allocBuffer` buffers.
+   */
+  runAsync(args: A): Promise<void>;
   stats(): Stats;
   /**
    * Allocates a buffer in the pipeline's own memory, for runs without

@@ -4,7 +4,8 @@
 // module entry), /pkg/web (the wasm-bindgen build), /fixtures (the bundled
 // pipelines) and /www (the page itself). `/` redirects to `/www/`. Every
 // response is cross-origin isolated (COOP same-origin + COEP require-corp) so
-// the page may use SharedArrayBuffer later.
+// the page may use SharedArrayBuffer (threaded pipelines); tests that need a
+// page without it pass `isolation: false`.
 //
 //   PORT=8080 HOST=127.0.0.1 node scripts/serve.mjs
 //
@@ -23,7 +24,7 @@ const ISOLATION = {
 };
 
 /** The request handler: redirects, isolation headers, then static files. */
-export function createHandler({ root = ROOT } = {}) {
+export function createHandler({ root = ROOT, isolation = true } = {}) {
   const files = sirv(root, {
     dev: true, // no caching: edits to www/ show up on reload
     dotfiles: false,
@@ -33,7 +34,7 @@ export function createHandler({ root = ROOT } = {}) {
     },
   });
   return (req, res) => {
-    for (const [k, v] of Object.entries(ISOLATION)) res.setHeader(k, v);
+    if (isolation) for (const [k, v] of Object.entries(ISOLATION)) res.setHeader(k, v);
     const { pathname, search } = new URL(req.url, 'http://localhost');
     if (pathname === '/' || pathname === '/www' || pathname === '/index.html') {
       res.writeHead(302, { Location: `/www/${search}` });
@@ -59,9 +60,10 @@ export function createHandler({ root = ROOT } = {}) {
 /**
  * Starts the server; resolves to `{ url, port, server, close }` once it
  * listens. `port: 0` picks a free port. `close()` resolves when it stopped.
+ * `isolation: false` leaves out the cross-origin isolation headers.
  */
-export function startServer({ port = Number(process.env.PORT ?? 8080), host = process.env.HOST ?? '127.0.0.1', root } = {}) {
-  const server = http.createServer(createHandler({ root }));
+export function startServer({ port = Number(process.env.PORT ?? 8080), host = process.env.HOST ?? '127.0.0.1', root, isolation = true } = {}) {
+  const server = http.createServer(createHandler({ root, isolation }));
   return new Promise((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -13,7 +13,8 @@
 //! rewritten (nor can its maximum be read), so with a cap it is refused.
 
 use crate::core::error::Error;
-use crate::core::wasm_module::{self, BoundError, Limits};
+pub use crate::core::wasm_module::Limits;
+use crate::core::wasm_module::{self, BoundError};
 use crate::js::call::Failure;
 use crate::js::convert::describe;
 use crate::js::guest::MAX_WASM32_BYTES;
@@ -30,6 +31,9 @@ extern "C" {
 
     #[wasm_bindgen(js_name = sourceKind, catch)]
     fn source_kind(x: &JsValue) -> Result<String, JsValue>;
+
+    #[wasm_bindgen(js_name = listOf, catch)]
+    fn list_of(x: &JsValue) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(js_name = bytesOf, catch)]
     fn bytes_of(x: &JsValue) -> Result<Uint8Array, JsValue>;
@@ -78,6 +82,17 @@ fn unreadable(what: &str, thrown: JsValue) -> Failure {
 pub fn options(options: &JsValue) -> Result<Options, Failure> {
     let snapshot = read_options(options).map_err(|e| unreadable("the options", e))?;
     Ok(Options::parse(&snapshot)?)
+}
+
+/// The modules a caller handed `load`, in order of preference: the items
+/// of a list (`[threaded, serial]`: the first the host can run is loaded),
+/// or the one module.
+pub fn candidates(x: &JsValue) -> Result<Vec<JsValue>, Failure> {
+    let list = list_of(x).map_err(|e| unreadable("the list of modules", e))?;
+    Ok(match list.dyn_into::<js_sys::Array>() {
+        Ok(items) => items.to_vec(),
+        Err(_) => vec![x.clone()],
+    })
 }
 
 /// What a caller handed as the module.

@@ -48,6 +48,12 @@ function plainEntries(o) {
   return out;
 }
 
+/// The items of a list of modules (a copy), or null when `x` is not an
+/// array. Throws what reading throws.
+export function listOf(x) {
+  return Array.isArray(x) ? Array.from(x) : null;
+}
+
 /// What kind of module source `x` is: 'promise', 'response', 'module',
 /// 'bytes' (then `bytes(x)` gives them) or 'none'.
 export function sourceKind(x) {

@@ -38,8 +38,8 @@ mod trace;
 
 pub use diagnostics::{bench_allocator, live_instances};
 pub use errors::register_error_class;
-pub use pipeline::Pipeline;
-pub use threads::{register_threads, thread_failed, thread_worker_main};
+pub use pipeline::{load_for_runner, runner_source, when_pool_ready, Pipeline};
+pub use threads::{executor_module, register_threads, thread_failed, thread_worker_main};
 
 use wasm_bindgen::prelude::*;
 

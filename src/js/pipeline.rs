@@ -71,7 +71,7 @@ struct Live {
     owned: Vec<(u32, u32)>,
     owned_objects: Vec<Object>,
     /// A threaded instance's workers (dropped with it, which ends them).
-    _pool: Option<threads::Pool>,
+    pool: Option<threads::Pool>,
 }
 
 /// A Halide pipeline loaded from a `.wasm` module, ready to run.
@@ -212,6 +212,7 @@ fn prepare(compiled: load::Compiled, mut options: Options) -> Result<(Loaded, Pa
             )
             .into());
         }
+        threads::check_shared_memory()?;
         let count = thread_count(&options)?;
         // Halide's pool sizes itself from HL_NUM_THREADS: it is `threads`.
         let env = &mut options.hooks.env;
@@ -240,6 +241,16 @@ fn prepare(compiled: load::Compiled, mut options: Options) -> Result<(Loaded, Pa
     Ok((loaded, p))
 }
 
+/// Whether this host can run a compiled candidate of a list (a threaded
+/// module needs shared memory).
+fn host_can_run(compiled: &load::Compiled) -> bool {
+    threads::host_can_run(&imports::required(&compiled.module))
+}
+
+fn no_candidates() -> Failure {
+    Error::bad_input("an empty list of modules: pass the module, or a list of builds of it").into()
+}
+
 fn instantiation_error(e: JsValue) -> Error {
     if e.is_instance_of::<WebAssembly::RuntimeError>() {
         Error::Trap(format!("while instantiating: {}", describe(&e)))
@@ -249,8 +260,14 @@ fn instantiation_error(e: JsValue) -> Error {
 }
 
 /// Binds a new instance's memory and finds its entry point; for a
-/// threaded module, also lays out its heap and starts its workers.
-fn bind(loaded: &Loaded, parts: Parts, instance: WebAssembly::Instance) -> Result<Live, Failure> {
+/// threaded module, also lays out its heap and starts its workers
+/// (`block`: waiting for them, where they start meanwhile).
+fn bind(
+    loaded: &Loaded,
+    parts: Parts,
+    instance: WebAssembly::Instance,
+    block: bool,
+) -> Result<Live, Failure> {
     let Parts {
         guest,
         imports,
@@ -269,7 +286,10 @@ fn bind(loaded: &Loaded, parts: Parts, instance: WebAssembly::Instance) -> Resul
             .dyn_into::<WebAssembly::Memory>()
             .map_err(|_| Error::BadModule("the module exports no memory".into()))?,
     };
-    let size = js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64;
+    let size = memory
+        .buffer()
+        .unchecked_ref::<crate::js::sys::AnyBuffer>()
+        .byte_length();
     let heap_base = global("__heap_base")
         .or_else(|| global("__data_end"))
         .unwrap_or(size) as u32;
@@ -285,6 +305,7 @@ fn bind(loaded: &Loaded, parts: Parts, instance: WebAssembly::Instance) -> Resul
                 &loaded.module,
                 &exports,
                 heap_base,
+                block,
             )?)
         }
         None => {
@@ -305,7 +326,7 @@ fn bind(loaded: &Loaded, parts: Parts, instance: WebAssembly::Instance) -> Resul
         _imports: imports,
         owned: Vec::new(),
         owned_objects: Vec::new(),
-        _pool: pool,
+        pool,
     })
 }
 
@@ -350,8 +371,9 @@ impl Pipeline {
         mut loaded: Loaded,
         instance: WebAssembly::Instance,
         parts: Parts,
+        block: bool,
     ) -> Result<Pipeline, Failure> {
-        let live = bind(&loaded, parts, instance.clone())?;
+        let live = bind(&loaded, parts, instance.clone(), block)?;
         if loaded.style == CallStyle::Argv {
             loaded.meta = read_metadata(&loaded, &instance, &live.guest)?;
         }
@@ -378,16 +400,36 @@ impl Pipeline {
 
     fn load_sync_inner(bytes: &JsValue, options: &JsValue) -> Result<Pipeline, Failure> {
         let options = load::options(options)?;
-        let compiled = load::compile_sync(bytes, &options)?;
-        let (loaded, parts) = prepare(compiled, options)?;
-        let instance = WebAssembly::Instance::new(&loaded.module, &parts.imports.object)
-            .map_err(instantiation_error)?;
-        Pipeline::finish(loaded, instance, parts)
+        let mut list = load::candidates(bytes)?.into_iter().peekable();
+        while let Some(candidate) = list.next() {
+            let compiled = load::compile_sync(&candidate, &options)?;
+            if list.peek().is_some() && !host_can_run(&compiled) {
+                continue;
+            }
+            let (loaded, parts) = prepare(compiled, options)?;
+            let instance = WebAssembly::Instance::new(&loaded.module, &parts.imports.object)
+                .map_err(instantiation_error)?;
+            return Pipeline::finish(loaded, instance, parts, true);
+        }
+        Err(no_candidates())
     }
 
     async fn load_inner(bytes: JsValue, options: JsValue) -> Result<Pipeline, Failure> {
         let options = load::options(&options)?;
-        let compiled = load::compile(bytes, &options).await?;
+        let mut list = load::candidates(&bytes)?.into_iter().peekable();
+        while let Some(candidate) = list.next() {
+            let compiled = load::compile(candidate, &options).await?;
+            if list.peek().is_some() && !host_can_run(&compiled) {
+                continue;
+            }
+            return Pipeline::instantiate(compiled, options).await;
+        }
+        Err(no_candidates())
+    }
+
+    /// The asynchronous rest of a load, from the compiled module: a
+    /// threaded module's workers are waited for without blocking.
+    async fn instantiate(compiled: load::Compiled, options: Options) -> Result<Pipeline, Failure> {
         let (loaded, parts) = prepare(compiled, options)?;
         let instance: WebAssembly::Instance = JsFuture::from(WebAssembly::instantiate_module(
             &loaded.module,
@@ -396,7 +438,22 @@ impl Pipeline {
         .await
         .map_err(instantiation_error)?
         .unchecked_into();
-        Pipeline::finish(loaded, instance, parts)
+        let p = Pipeline::finish(loaded, instance, parts, false)?;
+        let wait = p
+            .live
+            .borrow()
+            .as_ref()
+            .and_then(|l| l.pool.as_ref()?.when_ready());
+        if let Some(wait) = wait {
+            let ok = JsFuture::from(wait).await.ok().and_then(|v| v.as_bool());
+            let live = p.live.borrow();
+            if let Some(l) = live.as_ref() {
+                if let Some(pool) = l.pool.as_ref() {
+                    pool.settle(&l.guest, ok == Some(true))?;
+                }
+            }
+        }
+        Ok(p)
     }
 
     /// Makes a fresh instance when the last one had to be dropped.
@@ -414,9 +471,27 @@ impl Pipeline {
         let parts = parts(l)?;
         let instance = WebAssembly::Instance::new(&l.module, &parts.imports.object)
             .map_err(instantiation_error)?;
-        let live = bind(l, parts, instance)?;
+        let live = bind(l, parts, instance, true)?;
         *self.live.borrow_mut() = Some(live);
         Ok(())
+    }
+
+    /// A threaded instance's workers, ready for a synchronous run (see
+    /// [`threads::Pool::ensure_ready`]); a pool that failed to start takes
+    /// its instance with it.
+    fn ensure_pool(&self) -> Result<(), Failure> {
+        let mut live = self.live.borrow_mut();
+        let Some(l) = live.as_mut() else {
+            return Ok(());
+        };
+        let Some(pool) = l.pool.as_mut() else {
+            return Ok(());
+        };
+        let r = pool.ensure_ready(&l.guest);
+        if matches!(&r, Err(f) if f.poisoned) {
+            live.take();
+        }
+        r
     }
 
     /// Fails when disposed, or when `op` is called from a callback of this
@@ -482,7 +557,7 @@ impl Pipeline {
                 .inspect_err(|_| self.marshal.release())?;
             scratch.last = Some(prepared);
         }
-        if let Err(e) = self.ensure_live() {
+        if let Err(e) = self.ensure_live().and_then(|_| self.ensure_pool()) {
             self.marshal.release();
             return Err(e);
         }
@@ -505,6 +580,12 @@ impl Pipeline {
         if let Err(f) = &r {
             if f.poisoned {
                 self.live.borrow_mut().take();
+                // A browser starts the new pool's workers only once this
+                // thread returns to its event loop: start them now, so
+                // that a run in a later task finds them ready.
+                if self.loaded.threading.is_some() && threads::restart_eagerly() {
+                    let _ = self.ensure_live();
+                }
             }
         }
         r
@@ -735,4 +816,107 @@ impl Pipeline {
         self.marshal.release();
         Ok(())
     }
+}
+
+/// What `runAsync`'s worker needs to load the same pipeline (the
+/// package's `lib/run-async.mjs`): `{ module, memory, options, print,
+/// error, callbacks }`. `memory` is a threaded module's `[min, max]`
+/// pages (`loadForRunner` needs them: a compiled module does not tell);
+/// `options` the serialisable load options as this pipeline resolved them
+/// (its entry, the JIT flavour's arguments, env, maxMemoryBytes, its
+/// thread count); `print`/`error` the caller's callbacks, which stay on
+/// the calling thread; `callbacks` names the options that cannot cross
+/// to a worker (extern stages, tracing), or is empty.
+#[wasm_bindgen(js_name = runnerSource)]
+pub fn runner_source(p: &Pipeline) -> Object {
+    let l = &p.loaded;
+    let o = Object::new();
+    let set = |o: &Object, k: &str, v: &JsValue| {
+        let _ = Reflect::set(o, &JsValue::from_str(k), v);
+    };
+    let options = Object::new();
+    set(&options, "entry", &JsValue::from_str(&l.entry));
+    if l.style == CallStyle::Direct {
+        let args: Array = l
+            .meta
+            .arguments
+            .iter()
+            .map(convert::argument_to_js)
+            .collect();
+        set(&options, "arguments", &args);
+    }
+    let env = Object::new();
+    for (k, v) in &l.hooks.env {
+        set(&env, k, &JsValue::from_str(v));
+    }
+    set(&options, "env", &env);
+    if l.hooks.max_memory_bytes < crate::js::guest::MAX_WASM32_BYTES {
+        set(
+            &options,
+            "maxMemoryBytes",
+            &JsValue::from(l.hooks.max_memory_bytes as f64),
+        );
+    }
+    if let Some((min, max, count)) = l.threading {
+        set(&options, "threads", &JsValue::from(count));
+        let memory = Array::of2(&JsValue::from(min as f64), &JsValue::from(max as f64));
+        set(&o, "memory", &memory);
+    }
+    set(&o, "module", &l.module);
+    set(&o, "options", &options);
+    let hook = |f: &Option<Function>| f.as_ref().map_or(JsValue::NULL, |f| f.clone().into());
+    set(&o, "print", &hook(&l.hooks.print));
+    set(&o, "error", &hook(&l.hooks.error));
+    let mut callbacks = Vec::new();
+    if !l.hooks.externs.is_empty() {
+        callbacks.push("externs");
+    }
+    if l.hooks.trace.is_some() {
+        callbacks.push("trace");
+    }
+    set(
+        &o,
+        "callbacks",
+        &JsValue::from_str(&callbacks.join(" and ")),
+    );
+    o
+}
+
+/// Loads what [`runner_source`] gave, in `runAsync`'s worker: the module
+/// is compiled already (and bounded by `maxMemoryBytes` when it was), and
+/// a threaded module's memory limits are `memory`'s `[min, max]` pages.
+#[wasm_bindgen(js_name = loadForRunner)]
+pub async fn load_for_runner(
+    module: JsValue,
+    memory: JsValue,
+    options: JsValue,
+) -> Result<Pipeline, JsValue> {
+    let inner = async {
+        let options = load::options(&options)?;
+        let module: WebAssembly::Module = module
+            .dyn_into()
+            .map_err(|_| Error::bad_input("loadForRunner: expected a WebAssembly.Module"))?;
+        let memory_import = memory.dyn_ref::<Array>().map(|m| load::Limits {
+            min: m.get(0).as_f64().unwrap_or(0.0) as u64,
+            max: m.get(1).as_f64().map(|v| v as u64),
+            shared: true,
+        });
+        let compiled = load::Compiled {
+            module,
+            memory_import,
+        };
+        Pipeline::instantiate(compiled, options).await
+    };
+    inner
+        .await
+        .map_err(|f| errors::to_js(&f.error, None, f.cause))
+}
+
+/// A promise that resolves when the pipeline's worker threads, started
+/// after a failed run, are ready (`undefined` when nothing is starting):
+/// `runAsync`'s worker waits for it before a run, since a browser starts
+/// workers only while their thread is in its event loop.
+#[wasm_bindgen(js_name = whenPoolReady)]
+pub fn when_pool_ready(p: &Pipeline) -> Option<js_sys::Promise> {
+    p.live.borrow().as_ref()?.pool.as_ref()?.when_ready()
 }

@@ -21,6 +21,15 @@
 //! (unref'd: a pipeline never keeps a process alive) or module Workers,
 //! started by the package's entry point through [`register_threads`].
 //!
+//! Where the calling thread may not block (a page's main thread, where
+//! `Atomics.wait` throws) the pool is never started: the instance exists
+//! (for its metadata) and a run is refused, naming `runAsync`, which runs
+//! the pipeline in a worker. A browser starts a worker only when the
+//! thread that made it returns to its event loop, so there `load` waits
+//! for the pool asynchronously, a synchronous run never waits for one that
+//! is still starting, and a pool that failed is started again right after
+//! the failed run (see [`Pool`]).
+//!
 //! Extern stages and trace callbacks are JavaScript functions of the
 //! calling thread, which a worker cannot call: a threaded module with them
 //! runs on one thread (`threads: 1`), or is refused at load with a reason.
@@ -32,7 +41,7 @@ use crate::js::guest::{self, Guest};
 use crate::js::imports::{self, Imports, Threaded};
 use crate::js::options::Hooks;
 use js_sys::{Array, Function, Object, Reflect, WebAssembly};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -61,6 +70,15 @@ extern "C" {
 
     #[wasm_bindgen(js_name = waitReady)]
     fn wait_ready(control: &JsValue, n: u32, ms: f64) -> bool;
+
+    #[wasm_bindgen(js_name = whenReady)]
+    fn when_ready(control: &JsValue, n: u32, ms: f64) -> js_sys::Promise;
+
+    #[wasm_bindgen(js_name = canBlock)]
+    fn can_block() -> bool;
+
+    #[wasm_bindgen(js_name = canShareMemory)]
+    fn can_share_memory() -> bool;
 
     #[wasm_bindgen(js_name = markReady)]
     fn mark_ready(control: &JsValue);
@@ -112,23 +130,67 @@ const STACK_BYTES: u32 = 1 << 20;
 /// How long a pool may take to start before the load fails.
 const START_MS: f64 = 30_000.0;
 
-thread_local! {
-    /// `(spawn, parallelism)` from the package's entry point: `spawn(data)`
-    /// starts a worker running `threadWorkerMain(data)` and returns it.
-    static SPAWNER: RefCell<Option<(Function, u32)>> = const { RefCell::new(None) };
+/// How the package's entry point starts worker threads on this host.
+#[derive(Clone)]
+struct Spawner {
+    /// `spawn(data)` starts a worker running `threadWorkerMain(data)` and
+    /// returns it.
+    spawn: Function,
+    /// The host's cores: the default of `options.threads`.
+    parallelism: u32,
+    /// Whether a worker starts while the thread that made it blocks (Node);
+    /// a browser starts it only once that thread returns to its event loop.
+    starts_while_blocked: bool,
 }
 
-/// Registers how this host starts worker threads, and how many cores it
-/// has (the default of `options.threads`).
+thread_local! {
+    static SPAWNER: RefCell<Option<Spawner>> = const { RefCell::new(None) };
+}
+
+/// Registers how this host starts worker threads, how many cores it has
+/// (the default of `options.threads`), and whether a worker starts while
+/// the thread that made it blocks (default true; false in browsers).
 #[wasm_bindgen(js_name = registerThreads)]
-pub fn register_threads(spawn: Function, parallelism: u32) {
-    SPAWNER.with(|s| *s.borrow_mut() = Some((spawn, parallelism.max(1))));
+pub fn register_threads(spawn: Function, parallelism: u32, starts_while_blocked: Option<bool>) {
+    let s = Spawner {
+        spawn,
+        parallelism: parallelism.max(1),
+        starts_while_blocked: starts_while_blocked.unwrap_or(true),
+    };
+    SPAWNER.with(|sp| *sp.borrow_mut() = Some(s));
+}
+
+fn spawner() -> Option<Spawner> {
+    SPAWNER.with(|s| s.borrow().clone())
 }
 
 /// The default thread count: the host's cores, or 1 where the package did
 /// not say.
 pub fn default_threads() -> u32 {
-    SPAWNER.with(|s| s.borrow().as_ref().map(|(_, n)| *n).unwrap_or(1))
+    spawner().map(|s| s.parallelism).unwrap_or(1)
+}
+
+/// Whether a worker started now is running before this thread returns to
+/// its event loop (false in browsers, and where no spawner is registered).
+fn starts_while_blocked() -> bool {
+    spawner().is_some_and(|s| s.starts_while_blocked)
+}
+
+/// Fails where a threaded module's shared memory cannot be made: a page
+/// that is not cross-origin isolated.
+pub fn check_shared_memory() -> Result<()> {
+    if can_share_memory() {
+        return Ok(());
+    }
+    Err(Error::BadModule(
+        "it is a threaded module (it imports a shared memory), and this page cannot have shared memory: it is not cross-origin isolated. Serve the page with the headers `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`, or pass a serial build too: Pipeline.load([threaded, serial]) loads the first of them this page can run".into(),
+    ))
+}
+
+/// Whether this host can run `needed` (a module's imports): a threaded
+/// module needs shared memory.
+pub fn host_can_run(needed: &[(String, String, String)]) -> bool {
+    !crate::js::imports::is_threaded(needed) || can_share_memory()
 }
 
 /// The POSIX threads functions a threaded module may import (besides
@@ -192,9 +254,34 @@ pub fn drain_prints(guest: &Guest) {
     }
 }
 
-/// A threaded guest's workers; dropping it ends them.
+/// Fails the run on a page's main thread, where a threaded pipeline's
+/// calling thread could not wait for its workers.
+fn main_thread_error(threads: u32) -> Failure {
+    Error::bad_input(format!(
+        "a threaded pipeline (threads: {threads}) cannot run on a page's main thread, where Atomics.wait is not allowed: run it with p.runAsync(args), which runs it in a worker, or load it with threads: 1"
+    ))
+    .into()
+}
+
+/// What a worker needs to join the instance, kept until the pool starts.
+struct Start {
+    module: WebAssembly::Module,
+    memory: WebAssembly::Memory,
+    exports: JsValue,
+    heap_base: u32,
+}
+
+/// A threaded guest's workers: `threads - 1` of them, started (spawned)
+/// at load where this thread may block, never on a page's main thread.
+/// Dropping it ends them.
 pub struct Pool {
+    control: JsValue,
+    threads: u32,
+    /// Until the workers are spawned.
+    start: Option<Start>,
     workers: Vec<JsValue>,
+    /// Every worker reported ready.
+    ready: Cell<bool>,
 }
 
 impl Drop for Pool {
@@ -205,6 +292,165 @@ impl Drop for Pool {
             }
         }
     }
+}
+
+impl Pool {
+    fn wanted(&self) -> u32 {
+        self.threads.saturating_sub(1)
+    }
+
+    /// Starts the workers (without waiting for them) unless they are.
+    fn spawn(&mut self, guest: &Rc<Guest>) -> std::result::Result<(), Failure> {
+        if self.start.is_none() {
+            return Ok(());
+        }
+        let Some(spawner) = spawner() else {
+            return Err(Error::bad_input(
+                "this host cannot start worker threads (no thread support registered); load with threads: 1",
+            )
+            .into());
+        };
+        let start = self.start.take().expect("checked above");
+        let global = |name: &str| {
+            get(&start.exports, name)
+                .dyn_into::<WebAssembly::Global>()
+                .ok()
+                .and_then(|g| g.value().as_f64())
+        };
+        let tls_size = global("__tls_size").unwrap_or(0.0) as u32;
+        let tls_align = (global("__tls_align").unwrap_or(16.0) as u32).max(16);
+        let env: Array = guest
+            .hooks
+            .env
+            .iter()
+            .map(|(k, v)| JsValue::from(Array::of2(&k.into(), &v.into())))
+            .collect();
+        for w in 0..self.wanted() {
+            let stack = guest.alloc(STACK_BYTES as u64)?;
+            let tls = if tls_size > 0 {
+                let block = guest.alloc((tls_size + tls_align) as u64)?;
+                block.div_ceil(tls_align) * tls_align
+            } else {
+                0
+            };
+            let data = Object::new();
+            let set = |k: &str, v: &JsValue| {
+                let _ = Reflect::set(&data, &JsValue::from_str(k), v);
+            };
+            set("module", &start.module);
+            set("memory", &start.memory);
+            set("control", &self.control);
+            set("index", &JsValue::from(w));
+            set("stackTop", &JsValue::from((stack + STACK_BYTES) & !15));
+            set("tlsBase", &JsValue::from(tls));
+            set("threads", &JsValue::from(self.threads));
+            set("heapBase", &JsValue::from(start.heap_base));
+            set(
+                "maxMemoryBytes",
+                &JsValue::from(guest.hooks.max_memory_bytes as f64),
+            );
+            set("env", &env);
+            let worker = spawner
+                .spawn
+                .call1(&JsValue::UNDEFINED, &data)
+                .map_err(|e| Failure {
+                    error: Error::bad_input(format!(
+                        "a worker thread could not be started: {}",
+                        crate::js::convert::describe(&e)
+                    )),
+                    cause: Some(e),
+                    poisoned: false,
+                })?;
+            self.workers.push(worker);
+        }
+        Ok(())
+    }
+
+    /// The error for workers that did not all become ready.
+    fn not_started(&self, guest: &Guest, waited: bool) -> Failure {
+        let why = match pool_failure(guest) {
+            Some(e) => e.to_string(),
+            None if waited => format!("not ready after {} s", START_MS / 1000.0),
+            None => "they are still starting: a browser starts them once this thread returns to its event loop (load a threaded pipeline with `await Pipeline.load(...)`, which waits for them, and let a run after a failure come in a later task)".into(),
+        };
+        Error::BadModule(format!("its worker threads did not start: {why}")).into()
+    }
+
+    /// Starts the workers at load: where this thread may block, spawns
+    /// them, and with `block` (a synchronous load) waits for them where
+    /// they start meanwhile; else [`Pool::when_ready`] waits.
+    fn start_at_load(
+        &mut self,
+        guest: &Rc<Guest>,
+        block: bool,
+    ) -> std::result::Result<(), Failure> {
+        if self.ready.get() || !can_block() {
+            return Ok(());
+        }
+        self.spawn(guest)?;
+        if block && starts_while_blocked() {
+            if !wait_ready(&self.control, self.wanted(), START_MS) {
+                return Err(self.not_started(guest, true));
+            }
+            self.ready.set(true);
+        }
+        Ok(())
+    }
+
+    /// A promise of whether the spawned workers became ready (`None` when
+    /// there is nothing to wait for). Never blocks.
+    pub fn when_ready(&self) -> Option<js_sys::Promise> {
+        (!self.ready.get() && self.start.is_none())
+            .then(|| when_ready(&self.control, self.wanted(), START_MS))
+    }
+
+    /// After [`Pool::when_ready`] resolved with `ok`.
+    pub fn settle(&self, guest: &Guest, ok: bool) -> std::result::Result<(), Failure> {
+        if !ok {
+            return Err(self.not_started(guest, true));
+        }
+        self.ready.set(true);
+        Ok(())
+    }
+
+    /// Before a synchronous run: every worker parked and ready, or an
+    /// error that says why not (a page's main thread, or a browser's
+    /// workers still starting).
+    pub fn ensure_ready(&mut self, guest: &Rc<Guest>) -> std::result::Result<(), Failure> {
+        if self.ready.get() {
+            return Ok(());
+        }
+        if !can_block() {
+            return Err(main_thread_error(self.threads));
+        }
+        // A pool that failed to start is not tried again: the instance
+        // goes, and the next run makes a new one.
+        let poisoned = |mut f: Failure| {
+            f.poisoned = true;
+            f
+        };
+        self.spawn(guest).map_err(poisoned)?;
+        let blocking = starts_while_blocked();
+        let ms = if blocking { START_MS } else { 0.0 };
+        if !wait_ready(&self.control, self.wanted(), ms) {
+            let f = self.not_started(guest, blocking);
+            // Still starting (a browser's, not yet failed): keep it.
+            return Err(if blocking || pool_failure(guest).is_some() {
+                poisoned(f)
+            } else {
+                f
+            });
+        }
+        self.ready.set(true);
+        Ok(())
+    }
+}
+
+/// Whether a pool failed in a way that the next run must start afresh,
+/// and a browser should start that now: its workers start only once this
+/// thread returns to its event loop.
+pub fn restart_eagerly() -> bool {
+    can_block() && !starts_while_blocked()
 }
 
 /// What a threaded instance needs besides the module: its memory, its
@@ -248,22 +494,18 @@ pub fn setup(min: u64, max: u64, cap_bytes: u64, count: u32) -> Result<Setup> {
     })
 }
 
-/// Once the calling thread's instance exists: places the heap, runs the
-/// constructors, and starts the workers, waiting until each is parked.
+/// Once the calling thread's instance exists: runs the constructors, and
+/// starts the workers where this thread may block (see
+/// [`Pool::start_at_load`]; `block`: a synchronous load).
 pub fn start(
     s: &Setup,
     guest: &Rc<Guest>,
     module: &WebAssembly::Module,
     exports: &JsValue,
     heap_base: u32,
+    block: bool,
 ) -> std::result::Result<Pool, Failure> {
     let _ = guest.pool_control.set(s.control.clone());
-    let global = |name: &str| {
-        get(exports, name)
-            .dyn_into::<WebAssembly::Global>()
-            .ok()
-            .and_then(|g| g.value().as_f64())
-    };
     if let Ok(ctors) = get(exports, "__wasm_call_ctors").dyn_into::<Function>() {
         guest::with_running(guest, || ctors.call0(&JsValue::UNDEFINED)).map_err(|e| {
             Error::BadModule(format!(
@@ -272,72 +514,19 @@ pub fn start(
             ))
         })?;
     }
-    let workers = s.count.saturating_sub(1);
-    if workers == 0 {
-        return Ok(Pool {
-            workers: Vec::new(),
-        });
-    }
-    let Some((spawn, _)) = SPAWNER.with(|sp| sp.borrow().clone()) else {
-        return Err(Error::bad_input(
-            "this host cannot start worker threads (no thread support registered); load with threads: 1",
-        )
-        .into());
-    };
-    let tls_size = global("__tls_size").unwrap_or(0.0) as u32;
-    let tls_align = (global("__tls_align").unwrap_or(16.0) as u32).max(16);
     let mut pool = Pool {
+        control: s.control.clone(),
+        threads: s.count,
+        start: Some(Start {
+            module: module.clone(),
+            memory: s.memory.clone(),
+            exports: exports.clone(),
+            heap_base,
+        }),
         workers: Vec::new(),
+        ready: Cell::new(s.count <= 1),
     };
-    for w in 0..workers {
-        let stack = guest.alloc(STACK_BYTES as u64)?;
-        let tls = if tls_size > 0 {
-            let block = guest.alloc((tls_size + tls_align) as u64)?;
-            block.div_ceil(tls_align) * tls_align
-        } else {
-            0
-        };
-        let data = Object::new();
-        let set = |k: &str, v: &JsValue| {
-            let _ = Reflect::set(&data, &JsValue::from_str(k), v);
-        };
-        set("module", module);
-        set("memory", &s.memory);
-        set("control", &s.control);
-        set("index", &JsValue::from(w));
-        set("stackTop", &JsValue::from((stack + STACK_BYTES) & !15));
-        set("tlsBase", &JsValue::from(tls));
-        set("threads", &JsValue::from(s.count));
-        set("heapBase", &JsValue::from(heap_base));
-        set(
-            "maxMemoryBytes",
-            &JsValue::from(guest.hooks.max_memory_bytes as f64),
-        );
-        let env: Array = guest
-            .hooks
-            .env
-            .iter()
-            .map(|(k, v)| JsValue::from(Array::of2(&k.into(), &v.into())))
-            .collect();
-        set("env", &env);
-        let worker = spawn
-            .call1(&JsValue::UNDEFINED, &data)
-            .map_err(|e| Failure {
-                error: Error::bad_input(format!(
-                    "a worker thread could not be started: {}",
-                    crate::js::convert::describe(&e)
-                )),
-                cause: Some(e),
-                poisoned: false,
-            })?;
-        pool.workers.push(worker);
-    }
-    if !wait_ready(&s.control, workers, START_MS) {
-        let why = pool_failure(guest)
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| format!("not ready after {} s", START_MS / 1000.0));
-        return Err(Error::BadModule(format!("its worker threads did not start: {why}")).into());
-    }
+    pool.start_at_load(guest, block)?;
     Ok(pool)
 }
 
@@ -475,4 +664,12 @@ pub fn thread_worker_main(data: JsValue) {
             );
         }
     }
+}
+
+/// The executor's own compiled module, for the workers the package starts
+/// in a browser (`threadWorkerMain` and `runAsync`'s runner): posted to
+/// them, it spares each a download and a compile.
+#[wasm_bindgen(js_name = executorModule)]
+pub fn executor_module() -> JsValue {
+    wasm_bindgen::module()
 }

@@ -118,9 +118,15 @@ test('the tarball holds what users need and nothing else', () => {
     'lib/node.d.cts',
     'lib/node.d.mts',
     'lib/web.d.mts',
-    // Worker threads of threaded pipelines, in Node.
+    // Worker threads of threaded pipelines, in Node and in browsers.
     'lib/threads-node.cjs',
     'lib/thread-worker.cjs',
+    'lib/thread-worker.mjs',
+    // runAsync: the shared half, and its runner worker in Node and in browsers.
+    'lib/run-async.mjs',
+    'lib/runner-node.cjs',
+    'lib/runner-worker.cjs',
+    'lib/runner-worker.mjs',
     'pkg/node/halide_wasm_executor.js',
     'pkg/node/halide_wasm_executor_bg.wasm',
     'pkg/web/halide_wasm_executor.js',

@@ -16,6 +16,12 @@ Pipeline.loadSync(response);
 Pipeline.loadSync(Promise.resolve(bytes));
 // @ts-expect-error a plain array of bytes is not a module
 void Pipeline.load([0, 97, 115, 109]);
+// @ts-expect-error loadSync cannot take a Response in a list either
+Pipeline.loadSync([bytes, response]);
+// @ts-expect-error threads is a number
+Pipeline.loadSync(bytes, { threads: 'auto' });
+// @ts-expect-error runAsync returns a promise, not a value
+const ran: void = p.runAsync({});
 // @ts-expect-error load is a static method, not a constructor
 new Pipeline();
 // @ts-expect-error load returns a promise: not a Pipeline until awaited

@@ -68,6 +68,16 @@ async function loading(response: Response, module: WebAssembly.Module): Promise<
   Pipeline.loadSync(bytes, null);
   Pipeline.loadSync(new DataView(bytes.buffer));
   Pipeline.loadSync(module);
+  // Builds in order of preference: the first the host can run.
+  const best: Pipeline = await Pipeline.load([fetch('blur_threads.wasm'), fetch('blur.wasm')], { threads: 4 });
+  Pipeline.loadSync([bytes, module], { threads: null });
+  void best;
+}
+
+async function offTheThread(p: Pipeline): Promise<void> {
+  const out = new Float32Array(16);
+  const done: Promise<void> = p.runAsync({ input: { data: new Float32Array(16), shape: [4, 4] }, output: { data: out, shape: [4, 4] } });
+  await done;
 }
 
 function options(): PipelineOptions {
@@ -185,6 +195,7 @@ function zeroCopy(p: Pipeline): void {
 
 void readme;
 void loading;
+void offTheThread;
 void options;
 void jitFlavour;
 void reuseArguments;

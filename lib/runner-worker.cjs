@@ -1,0 +1,15 @@
+'use strict';
+// runAsync's runner in Node (started by runner-node.cjs): the whole package
+// (so that a threaded pipeline starts its worker threads from here), serving
+// the runs its pipeline posts (run-async.mjs).
+const { parentPort } = require('node:worker_threads');
+require('./node.cjs');
+const wasm = require('../pkg/node/halide_wasm_executor.js');
+const { serveRunner } = require('./run-async.mjs');
+
+serveRunner({
+  loadForRunner: wasm.loadForRunner,
+  whenPoolReady: wasm.whenPoolReady,
+  post: (m, transfer) => parentPort.postMessage(m, transfer),
+  listen: (f) => parentPort.on('message', f),
+});

@@ -1,0 +1,233 @@
+// Threaded pipelines and runAsync in Debian's Chromium (playwright-core),
+// on pages served by scripts/serve.mjs from the repository root:
+// - cross-origin isolated (COOP/COEP): bilateral_grid_threads through
+//   runAsync with threads: 2 (the pool starts in the runner worker) equals
+//   native Halide's output; run on the page's main thread is refused, naming
+//   runAsync, and on one thread it runs there; a dedicated worker loads and
+//   runs it synchronously (after load, after an abort, after loadSync); an
+//   abort in the runner, then a good run;
+// - without those headers: the threaded module alone is refused, naming
+//   them, and Pipeline.load([threaded, serial]) loads the serial build.
+// The page is tests/node/browser/blank.html; what runs in it is
+// tests/node/browser/harness.mjs (and worker.mjs in a worker).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { startServer } from '../../scripts/serve.mjs';
+import { caseNamed, prepare, compare } from './fixtures.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CHROMIUM = '/usr/bin/chromium';
+const PAGE = '/tests/node/browser/blank.html';
+
+/** Native Halide's output of a fixture case, and the case's tolerance. */
+function expected(name) {
+  const c = caseNamed(name);
+  const { outputs } = prepare(c);
+  return { type: outputs[0].type, want: outputs[0].expected, tolerance: c.tolerance };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+test('threaded pipelines and runAsync in Chromium', { timeout: 180_000 }, async (t) => {
+  if (!existsSync(CHROMIUM)) {
+    t.skip(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests`);
+    return;
+  }
+  assert.ok(existsSync(join(ROOT, 'pkg', 'web', 'halide_wasm_executor_bg.wasm')), 'pkg/web is missing: run `node scripts/setup.mjs --build`');
+  const { chromium } = await import('playwright-core');
+  const isolated = await startServer({ port: 0 });
+  const plain = await startServer({ port: 0, isolation: false });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  t.after(async () => {
+    await browser.close();
+    await isolated.close();
+    await plain.close();
+  });
+  const pageErrors = [];
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+
+  const grid = expected('bilateral_grid_threads');
+  const checkGrid = (output, what) => {
+    const got = Float32Array.from(output);
+    assert.equal(compare(grid.type, got, grid.want, grid.tolerance), null, what);
+  };
+
+  await t.test('isolated page: runAsync runs bilateral_grid_threads on 2 threads; run on the main thread names runAsync', async () => {
+    await page.goto(isolated.url + PAGE);
+    const r = await page.evaluate(async () => {
+      const { Pipeline, HalideError } = await import('/lib/web.mjs');
+      const h = await import('./harness.mjs');
+      const out = { isolated: crossOriginIsolated };
+      const { args, outputs } = await h.prepare('bilateral_grid_threads');
+      const p = await Pipeline.load(fetch(await h.wasmUrl('bilateral_grid_threads')), { threads: 2 });
+      try {
+        p.run(args);
+        out.run = 'ran';
+      } catch (e) {
+        out.run = { ...h.describe(e), isHalideError: e instanceof HalideError };
+      }
+      out.untouched = outputs[0].data.every((v) => v === 0);
+      let t0 = performance.now();
+      const pending = p.runAsync(args);
+      out.isPromise = pending instanceof Promise;
+      await pending;
+      out.firstMs = performance.now() - t0;
+      out.output = Array.from(outputs[0].data);
+      const times = [];
+      for (let i = 0; i < 7; i++) {
+        t0 = performance.now();
+        await p.runAsync(args);
+        times.push(performance.now() - t0);
+      }
+      out.times = times;
+      // An abort in the runner (a constraint), then a good run: the runner's pool is started again.
+      const { shape } = args.input;
+      outputs[0].data.fill(-1);
+      try {
+        await p.runAsync({ ...args, input: { data: new Float32Array(2 * shape[0] * shape[1]), shape, strides: [2, 2 * shape[0]] } });
+        out.abort = 'ran';
+      } catch (e) {
+        out.abort = { ...h.describe(e), isHalideError: e instanceof HalideError };
+      }
+      out.untouchedAfterAbort = outputs[0].data.every((v) => v === -1);
+      await p.runAsync(args);
+      out.afterAbort = Array.from(outputs[0].data);
+      p.dispose();
+      try {
+        await p.runAsync(args);
+      } catch (e) {
+        out.disposed = h.describe(e);
+      }
+      // On one thread it runs on the main thread too (nothing waits there).
+      const one = await Pipeline.load(fetch(await h.wasmUrl('bilateral_grid_threads')), { threads: 1 });
+      outputs[0].data.fill(0);
+      one.run(args);
+      out.oneThread = Array.from(outputs[0].data);
+      one.dispose();
+      return out;
+    });
+    assert.equal(r.isolated, true, 'the page is cross-origin isolated');
+    assert.equal(r.run.isHalideError, true, `run threw ${JSON.stringify(r.run)}`);
+    assert.equal(r.run.code, 'bad-argument');
+    assert.match(r.run.message, /bilateral_grid_threads: a threaded pipeline \(threads: 2\) cannot run on a page's main thread.*p\.runAsync\(args\)/);
+    assert.ok(r.untouched, 'the refused run wrote nothing');
+    assert.ok(r.isPromise);
+    checkGrid(r.output, 'runAsync output');
+    assert.equal(r.abort.isHalideError, true);
+    assert.equal(r.abort.code, 'abort');
+    assert.equal(r.abort.halideCode, -8);
+    assert.match(r.abort.message, /Constraint violated: input\.stride\.0/);
+    assert.ok(r.untouchedAfterAbort, 'a failed runAsync wrote nothing');
+    checkGrid(r.afterAbort, 'runAsync output after an abort');
+    assert.equal(r.disposed.code, 'disposed');
+    checkGrid(r.oneThread, 'run on the main thread with threads: 1');
+    t.diagnostic(`bilateral_grid_threads 256x192, threads 2: first runAsync (runner start, load, pool start, run) ${r.firstMs.toFixed(1)} ms; later runAsync median ${median(r.times).toFixed(2)} ms`);
+  });
+
+  await t.test('isolated page: a dedicated worker loads bilateral_grid_threads and runs it synchronously', async () => {
+    await page.goto(isolated.url + PAGE);
+    const results = await page.evaluate(async () => {
+      const inWorker = (threads) =>
+        new Promise((resolve) => {
+          const w = new Worker('./worker.mjs', { type: 'module' });
+          w.onmessage = (e) => {
+            w.terminate();
+            resolve(e.data);
+          };
+          w.onerror = (e) => resolve({ error: { message: e.message } });
+          w.postMessage({ name: 'bilateral_grid_threads', threads });
+        });
+      const out = [];
+      for (const threads of [1, 2, 1, 2, 1, 2]) out.push({ threads, ...(await inWorker(threads)) });
+      return out.map((r) => ({ ...r, output: r.output && Array.from(r.output), again: r.again && Array.from(r.again), late: r.late && Array.from(r.late) }));
+    });
+    for (const r of results) {
+      assert.ok(r.ok, `threads ${r.threads}: ${JSON.stringify(r.error)}`);
+      checkGrid(r.output, `threads ${r.threads}`);
+      assert.equal(r.failed?.code, 'abort');
+      checkGrid(r.again, `threads ${r.threads}, the run after an abort`);
+      if (r.threads === 1) {
+        assert.equal(r.early, null, 'on one thread, loadSync then run works at once');
+      } else {
+        assert.equal(r.early?.code, 'bad-module', JSON.stringify(r.early));
+        assert.match(r.early.message, /its worker threads did not start: they are still starting/);
+      }
+      checkGrid(r.late, `threads ${r.threads}, loadSync, a run in a later task`);
+    }
+    const load = (n) => median(results.filter((r) => r.threads === n).map((r) => r.loadMs));
+    const run = (n) => median(results.filter((r) => r.threads === n).map((r) => r.runMs));
+    t.diagnostic(
+      `in a worker, Pipeline.load of bilateral_grid_threads: threads 1 ${load(1).toFixed(1)} ms, threads 2 ${load(2).toFixed(1)} ms (the pool's start: ~${(load(2) - load(1)).toFixed(1)} ms); first run ${run(1).toFixed(2)} / ${run(2).toFixed(2)} ms`,
+    );
+  });
+
+  await t.test('isolated page: runAsync on a tiny pipeline costs a round trip to the runner', async () => {
+    await page.goto(isolated.url + PAGE);
+    const r = await page.evaluate(async () => {
+      const { Pipeline } = await import('/lib/web.mjs');
+      const h = await import('./harness.mjs');
+      const { args } = await h.prepare('bench_tiny');
+      const p = await Pipeline.load(fetch(await h.wasmUrl('bench_tiny')));
+      let t0 = performance.now();
+      await p.runAsync(args);
+      const first = performance.now() - t0;
+      const N = 200;
+      for (let i = 0; i < N; i++) await p.runAsync(args);
+      t0 = performance.now();
+      for (let i = 0; i < N; i++) await p.runAsync(args);
+      const asyncUs = ((performance.now() - t0) / N) * 1000;
+      for (let i = 0; i < 10 * N; i++) p.run(args);
+      t0 = performance.now();
+      for (let i = 0; i < 10 * N; i++) p.run(args);
+      const runUs = ((performance.now() - t0) / (10 * N)) * 1000;
+      p.dispose();
+      return { first, asyncUs, runUs };
+    });
+    t.diagnostic(`bench_tiny (4x4 int32): run ${r.runUs.toFixed(2)} µs, runAsync ${r.asyncUs.toFixed(0)} µs a call; the first runAsync (starts the runner) ${r.first.toFixed(1)} ms`);
+    assert.ok(r.asyncUs > 0 && r.runUs > 0);
+  });
+
+  await t.test('page without COOP/COEP: the threaded module alone is refused naming the headers; [threaded, serial] loads the serial one', async () => {
+    await page.goto(plain.url + PAGE);
+    const r = await page.evaluate(async () => {
+      const { Pipeline, HalideError } = await import('/lib/web.mjs');
+      const h = await import('./harness.mjs');
+      const out = { isolated: crossOriginIsolated };
+      try {
+        await Pipeline.load(fetch(await h.wasmUrl('bilateral_grid_threads')));
+        out.alone = 'loaded';
+      } catch (e) {
+        out.alone = { ...h.describe(e), isHalideError: e instanceof HalideError };
+      }
+      const p = await Pipeline.load([fetch(await h.wasmUrl('bilateral_grid_threads')), fetch(await h.wasmUrl('bilateral_grid'))]);
+      out.name = p.name;
+      const { args, outputs } = await h.prepare('bilateral_grid_threads');
+      p.run(args);
+      out.run = Array.from(outputs[0].data);
+      outputs[0].data.fill(0);
+      await p.runAsync(args);
+      out.runAsync = Array.from(outputs[0].data);
+      p.dispose();
+      return out;
+    });
+    assert.equal(r.isolated, false);
+    assert.equal(r.alone.isHalideError, true, JSON.stringify(r.alone));
+    assert.equal(r.alone.code, 'bad-module');
+    assert.match(r.alone.message, /not cross-origin isolated/);
+    assert.match(r.alone.message, /`Cross-Origin-Opener-Policy: same-origin`/);
+    assert.match(r.alone.message, /`Cross-Origin-Embedder-Policy: require-corp`/);
+    assert.match(r.alone.message, /Pipeline\.load\(\[threaded, serial\]\)/);
+    assert.equal(r.name, 'bilateral_grid', 'the serial build was loaded');
+    checkGrid(r.run, 'the serial build, run');
+    checkGrid(r.runAsync, 'the serial build, runAsync');
+  });
+
+  assert.deepEqual(pageErrors, [], 'no uncaught errors on the page');
+});

@@ -1,0 +1,41 @@
+// What browser-threads.test.mjs runs in Chromium, in a page or a worker:
+// fixture cases fetched from the server (as tests/node/fixtures.mjs reads
+// them in Node) and the package's browser entry.
+const ARRAYS = {
+  bool: Uint8Array, uint8: Uint8Array, int8: Int8Array, int16: Int16Array, uint16: Uint16Array,
+  int32: Int32Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array,
+};
+
+let manifest;
+async function getManifest() {
+  manifest ??= await (await fetch('/fixtures/manifest.json')).json();
+  return manifest;
+}
+
+export const wasmUrl = async (module) => `/fixtures/${(await getManifest()).modules[module].wasm}`;
+
+/** `{ c, args, outputs: [{ name, data }] }` for a case; outputs zeroed, dense (the threaded cases' are). */
+export async function prepare(name) {
+  const c = (await getManifest()).cases.find((x) => x.name === name);
+  const args = {};
+  const outputs = [];
+  for (const [key, a] of Object.entries(c.args)) {
+    if (a.kind === 'scalar') {
+      if ('value' in a) args[key] = a.value;
+      continue;
+    }
+    const A = ARRAYS[a.type];
+    const buf = { shape: a.shape };
+    if (a.kind === 'input') {
+      buf.data = new A(await (await fetch(`/fixtures/${a.file}`)).arrayBuffer());
+    } else {
+      buf.data = new A(a.shape.reduce((x, y) => x * y, 1));
+      outputs.push({ name: key, data: buf.data });
+    }
+    args[key] = buf;
+  }
+  return { c, args, outputs };
+}
+
+/** A thrown value as plain data for the test. */
+export const describe = (e) => ({ name: e?.name, code: e?.code, halideCode: e?.halideCode, message: String(e?.message ?? e) });

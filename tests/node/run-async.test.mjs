@@ -1,0 +1,385 @@
+// p.runAsync(args): the pipeline run in a worker_thread of its own (the
+// runner), serial and threaded, against native Halide's outputs; errors
+// reject with the HalideError run would throw and leave the outputs alone;
+// calls queue; dispose ends the runner; an idle runner never keeps the
+// process alive. Also Pipeline.load([threaded, serial]).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pipeline, HalideError } from 'halide-wasm-executor';
+import { wasmBytes, prepare, caseNamed, compare, optionsFor, fixturesDir } from './fixtures.mjs';
+import { wat } from './handmade.mjs';
+
+const require = createRequire(import.meta.url);
+const { liveRunners } = require('../../lib/runner-node.cjs');
+const quiet = { print: () => {}, error: () => {} };
+
+async function rejectsWith(promise, code, pattern) {
+  await assert.rejects(promise, (e) => {
+    assert.ok(e instanceof HalideError, `not a HalideError: ${e}`);
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+/** Waits until `f()` holds (runners end asynchronously), or fails after `ms`. */
+async function until(f, what, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) assert.fail(`still not: ${what}`);
+    await sleep(10);
+  }
+}
+
+function checkOutputs(c, outputs) {
+  assert.ok(outputs.length > 0);
+  for (const o of outputs) assert.equal(compare(o.type, o.data, o.expected, c.tolerance), null, `${c.name}: ${o.name}`);
+}
+
+for (const name of ['brighten_u8', 'blur3x3_u16_simd', 'two_outputs', 'every_scalar', 'half_f16', 'par_blur_u16', 'bilateral_grid', 'local_laplacian']) {
+  test(`runAsync (serial) ${name}: native Halide's outputs`, async () => {
+    const c = caseNamed(name);
+    const p = await Pipeline.load(wasmBytes(c.module), optionsFor(c, quiet));
+    try {
+      const { args, outputs } = prepare(c);
+      const inputs = Object.values(args).filter((a) => a && a.data && !outputs.some((o) => o.data === a.data));
+      const before = inputs.map((a) => a.data.slice());
+      const pending = p.runAsync(args);
+      assert.ok(pending instanceof Promise);
+      assert.equal(await pending, undefined);
+      checkOutputs(c, outputs);
+      inputs.forEach((a, i) => assert.deepEqual(a.data, before[i], 'inputs are untouched'));
+    } finally {
+      p.dispose();
+    }
+  });
+}
+
+for (const name of ['par_blur_u16_threads', 'bilateral_grid_threads', 'local_laplacian_threads']) {
+  test(`runAsync (threaded, 2 threads) ${name}: native Halide's outputs, like run`, async () => {
+    const c = caseNamed(name);
+    const p = await Pipeline.load(wasmBytes(c.module), optionsFor(c, { ...quiet, threads: 2 }));
+    try {
+      const a = prepare(c);
+      await p.runAsync(a.args);
+      checkOutputs(c, a.outputs);
+      const b = prepare(c);
+      p.run(b.args);
+      a.outputs.forEach((o, i) => assert.deepEqual(o.data, b.outputs[i].data, 'runAsync and run agree bit for bit'));
+      // Again: the runner keeps its instance and pool.
+      a.outputs.forEach((o) => o.data.fill(0));
+      await p.runAsync(a.args);
+      checkOutputs(c, a.outputs);
+    } finally {
+      p.dispose();
+    }
+  });
+}
+
+test('runAsync of a module without metadata (the JIT flavour): its entry and arguments reach the runner', async () => {
+  const bytes = wat(`(module
+    (import "env" "memset" (func $memset (param i32 i32 i32) (result i32)))
+    (memory (export "memory") 2)
+    (global (export "__heap_base") i32 (i32.const 4096))
+    (func (export "fill") (param $uc i32) (param $k i32) (param $out i32) (result i32)
+      (drop (call $memset (i32.load offset=12 (local.get $out)) (local.get $k) (i32.const 16)))
+      (i32.const 0)))`);
+  const p = await Pipeline.load(bytes, {
+    entry: 'fill',
+    arguments: [
+      { name: '__user_context', kind: 'scalar', type: 'handle' },
+      { name: 'k', kind: 'scalar', type: 'int32' },
+      { name: 'out', kind: 'output', type: 'uint8', dimensions: 1 },
+    ],
+    maxMemoryBytes: 1 << 20,
+  });
+  try {
+    const out = new Uint8Array(16);
+    await p.runAsync({ k: 42, out: { data: out, shape: [16] } });
+    assert.deepEqual([...out], Array(16).fill(42));
+  } finally {
+    p.dispose();
+  }
+});
+
+test('errors reject with the HalideError run throws (code, message, halideCode) and leave the outputs alone', async () => {
+  for (const name of ['require_fails', 'too_small']) {
+    const c = caseNamed(name);
+    const printed = [];
+    const errors = [];
+    const p = await Pipeline.load(wasmBytes(c.module), { print: (t) => printed.push(t), error: (t) => errors.push(t) });
+    const { args, outputs } = prepare(c);
+    for (const o of outputs) o.data.fill(7);
+    let sync;
+    try {
+      p.run(args);
+    } catch (e) {
+      sync = e;
+    }
+    assert.ok(sync instanceof HalideError, `${name}: run throws`);
+    const syncPrinted = printed.splice(0);
+    const syncErrors = errors.splice(0);
+    await assert.rejects(p.runAsync(args), (e) => {
+      assert.ok(e instanceof HalideError, `not a HalideError: ${e}`);
+      assert.equal(e.name, 'HalideError');
+      assert.equal(e.code, sync.code);
+      assert.equal(e.message, sync.message);
+      assert.equal(e.halideCode, sync.halideCode);
+      assert.match(e.message, new RegExp(c.expect_error.message_contains.replace(/[()]/g, '\\$&')));
+      return true;
+    });
+    for (const o of outputs) assert.ok(o.data.every((v) => v === 7), `${name}: ${o.name} untouched`);
+    assert.deepEqual(printed, syncPrinted, `${name}: print sees what it sees in run`);
+    assert.deepEqual(errors, syncErrors, `${name}: error sees what it sees in run`);
+    p.dispose();
+  }
+});
+
+test('after a failure the runner goes on: an abort on a threaded pipeline, then a good run', async () => {
+  const c = caseNamed('bilateral_grid_threads');
+  const p = await Pipeline.load(wasmBytes(c.module), { ...quiet, threads: 2 });
+  try {
+    const bad = prepare(c);
+    const out = bad.outputs[0].data;
+    out.fill(-1);
+    const { shape } = bad.args.input;
+    bad.args.input = { data: new Float32Array(2 * shape[0] * shape[1]), shape, strides: [2, 2 * shape[0]] };
+    await assert.rejects(p.runAsync(bad.args), (e) => {
+      assert.ok(e instanceof HalideError);
+      assert.equal(e.code, 'abort');
+      assert.equal(e.halideCode, -8);
+      assert.match(e.message, /bilateral_grid_threads: Constraint violated: input\.stride\.0 \(2\) == 1/);
+      return true;
+    });
+    assert.ok(out.every((v) => v === -1));
+    const good = prepare(c);
+    await p.runAsync(good.args);
+    checkOutputs(c, good.outputs);
+  } finally {
+    p.dispose();
+  }
+});
+
+test('every mistake rejects (never throws) with a HalideError', async () => {
+  const c = caseNamed('brighten_u8');
+  const p = await Pipeline.load(wasmBytes(c.module), quiet);
+  const { args, outputs } = prepare(c);
+  const calls = [];
+  const call = (a) => {
+    let r;
+    assert.doesNotThrow(() => (r = p.runAsync(a)));
+    calls.push(r);
+    return r;
+  };
+  outputs[0].data.fill(9);
+  await rejectsWith(call({ ...args, extra: 1 }), 'bad-argument', /unknown argument 'extra'; brighten_u8 takes: input, gain, brighten_u8/);
+  await rejectsWith(call({ ...args, gain: 9 }), 'bad-argument', /argument 'gain': 9 is above the pipeline's maximum 4/);
+  await rejectsWith(call(null), 'bad-argument', /./);
+  await rejectsWith(call({ ...args, gain: () => 1 }), 'bad-argument', /argument cannot be sent to the worker/);
+  const cause = new Error('no gain today');
+  await assert.rejects(
+    call({
+      ...args,
+      get gain() {
+        throw cause;
+      },
+    }),
+    (e) => e instanceof HalideError && e.code === 'bad-argument' && /argument 'gain' could not be read: no gain today/.test(e.message) && e.cause === cause,
+  );
+  assert.ok(outputs[0].data.every((v) => v === 9), 'no output was written');
+
+  // allocBuffer's buffers live in this thread's instance.
+  const b = p.allocBuffer('uint8', args.input.shape);
+  await rejectsWith(call({ ...args, input: b }), 'bad-argument', /argument 'input' is a buffer from allocBuffer.*typed array/);
+  p.freeBuffer(b);
+
+  // Callbacks cannot cross to a worker.
+  const e = caseNamed('extern_stage');
+  const withExterns = await Pipeline.load(wasmBytes(e.module), optionsFor(e, quiet));
+  await rejectsWith(withExterns.runAsync(prepare(e).args), 'bad-argument', /runAsync cannot run a pipeline loaded with options\.externs.*use run\(\)/);
+  withExterns.dispose();
+  const t = caseNamed('traced');
+  const traced = await Pipeline.load(wasmBytes(t.module), optionsFor(t, { ...quiet, trace: () => {} }));
+  await rejectsWith(traced.runAsync(prepare(t).args), 'bad-argument', /options\.trace/);
+  traced.dispose();
+
+  // The pipeline still works.
+  await p.runAsync(args);
+  checkOutputs(c, outputs);
+  p.dispose();
+  await rejectsWith(call(args), 'disposed', /brighten_u8: this Pipeline was disposed/);
+});
+
+test('an output array detached while the call is in flight: a rejection, nothing written', async () => {
+  const c = caseNamed('two_outputs');
+  const p = await Pipeline.load(wasmBytes(c.module), quiet);
+  try {
+    const { args, outputs } = prepare(c);
+    outputs[1].data.fill(3);
+    const pending = p.runAsync(args);
+    structuredClone(outputs[0].data.buffer, { transfer: [outputs[0].data.buffer] });
+    await rejectsWith(pending, 'bad-argument', /its array was detached or transferred while runAsync ran; no output was written/);
+    assert.ok(outputs[1].data.every((v) => v === 3), 'the other output is untouched');
+  } finally {
+    p.dispose();
+  }
+});
+
+test('a throwing print rejects the call as a callback error; outputs untouched', async () => {
+  const c = caseNamed('too_small');
+  const thrown = new Error('print is broken');
+  const p = await Pipeline.load(wasmBytes(c.module), {
+    print: () => {
+      throw thrown;
+    },
+    error: () => {},
+  });
+  try {
+    const { args, outputs } = prepare(c);
+    for (const o of outputs) o.data.fill(5);
+    let sync;
+    try {
+      p.run(args);
+    } catch (e) {
+      sync = e;
+    }
+    assert.equal(sync.code, 'callback');
+    // The run fails anyway; the print's throw is what the caller hears of, as with run.
+    await assert.rejects(p.runAsync(args), (e) => {
+      assert.ok(e instanceof HalideError);
+      assert.equal(e.code, 'callback');
+      assert.equal(e.message, sync.message);
+      assert.equal(e.cause, thrown);
+      return true;
+    });
+    for (const o of outputs) assert.ok(o.data.every((v) => v === 5));
+
+  } finally {
+    p.dispose();
+  }
+});
+
+test('concurrent calls queue: one at a time, in call order, each with its own arguments', async () => {
+  const c = caseNamed('brighten_u8');
+  const p = await Pipeline.load(wasmBytes(c.module), quiet);
+  try {
+    const gains = [0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4];
+    const runs = gains.map((gain) => {
+      const { args, outputs } = prepare(c);
+      return { args: { ...args, gain }, out: outputs[0].data };
+    });
+    const order = [];
+    await Promise.all(runs.map((r, i) => p.runAsync(r.args).then(() => order.push(i))));
+    assert.deepEqual(order, gains.map((_, i) => i), 'resolved in call order');
+    for (const r of runs) {
+      const { args, outputs } = prepare(c);
+      p.run({ ...args, gain: r.args.gain });
+      assert.deepEqual(r.out, outputs[0].data, `gain ${r.args.gain}`);
+    }
+    // The arguments were read when runAsync was called: changing them later changes nothing.
+    const { args, outputs } = prepare(c);
+    const pending = p.runAsync(args);
+    const original = args.input.data.slice();
+    args.input.data.fill(0);
+    await pending;
+    const ref = prepare(c);
+    ref.args.input.data.set(original);
+    p.run(ref.args);
+    assert.deepEqual(outputs[0].data, ref.outputs[0].data);
+  } finally {
+    p.dispose();
+  }
+});
+
+test('one runner per pipeline, made on the first runAsync; dispose ends it (and its worker threads) and rejects the calls in flight', async () => {
+  await until(() => liveRunners() === 0, 'no runner left by earlier tests');
+  const c = caseNamed('bilateral_grid_threads');
+  const p = await Pipeline.load(wasmBytes(c.module), { ...quiet, threads: 3 });
+  assert.equal(liveRunners(), 0, 'load makes no runner');
+  await p.runAsync(prepare(c).args);
+  await p.runAsync(prepare(c).args);
+  assert.equal(liveRunners(), 1, 'one runner');
+  // The process's threads (Linux): the caller's 2 workers, the runner and its 2 workers.
+  const threads = () => readdirSync('/proc/self/task').length;
+  const linux = existsSync('/proc/self/task');
+  const during = linux ? threads() : 0;
+  const q = await Pipeline.load(wasmBytes('brighten_u8'), quiet);
+  await q.runAsync(prepare(caseNamed('brighten_u8')).args);
+  assert.equal(liveRunners(), 2, 'one runner per pipeline');
+  q.dispose();
+
+  const inFlight = [p.runAsync(prepare(c).args), p.runAsync(prepare(c).args)];
+  p.dispose();
+  for (const r of inFlight) await rejectsWith(r, 'disposed', /this Pipeline was disposed/);
+  await until(() => liveRunners() === 0, 'dispose ended the runners');
+  if (linux) await until(() => threads() <= during - 5, `the runner's and the pipeline's worker threads ended (${during} threads before dispose)`);
+  await rejectsWith(p.runAsync(prepare(c).args), 'disposed', /disposed/);
+});
+
+test('a pipeline dropped without dispose: the garbage collector ends its runner', () => {
+  const script = `
+    const { Pipeline } = require('halide-wasm-executor');
+    const { liveRunners } = require('./lib/runner-node.cjs');
+    const bytes = require('fs').readFileSync('fixtures/brighten_u8.wasm');
+    (async () => {
+      await (async () => {
+        const p = await Pipeline.load(bytes);
+        const w = 4, h = 4;
+        await p.runAsync({ input: { data: new Uint8Array(w * h * 3), shape: [w, h, 3] }, brighten_u8: { data: new Uint8Array(w * h * 3), shape: [w, h, 3] } });
+      })();
+      const made = liveRunners();
+      for (let i = 0; i < 50 && liveRunners() > 0; i++) { gc(); await new Promise((r) => setTimeout(r, 20)); }
+      console.log(JSON.stringify({ made, left: liveRunners() }));
+    })();`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { cwd: new URL('../../', import.meta.url), encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { made: 1, left: 0 });
+});
+
+test('the process exits with an idle runner, and waits for a call in flight (CommonJS entry)', () => {
+  const script = `
+    const { Pipeline } = require('halide-wasm-executor');
+    const fs = require('node:fs');
+    const path = require('node:path');
+    const dir = ${JSON.stringify(fixturesDir)};
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    const c = m.cases.find((c) => c.name === 'par_blur_u16_threads');
+    const input = new Uint16Array(new Uint8Array(fs.readFileSync(path.join(dir, c.args.input.file))).buffer);
+    const out = new Uint16Array(input.length);
+    Pipeline.load(fs.readFileSync(path.join(dir, m.modules[c.module].wasm)), { threads: 2 })
+      .then((p) => p.runAsync({ input: { data: input, shape: c.args.input.shape }, par_blur_u16: { data: out, shape: c.args.input.shape } }))
+      .then(() => console.log('ok', out.some((v) => v !== 0)));
+  `;
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: fixturesDir, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'ok true', r.stderr);
+  assert.doesNotMatch(r.stderr, /Warning/, 'no warnings (require of the ES module run-async.mjs)');
+  assert.ok(Date.now() - t0 < 20_000);
+});
+
+test('Pipeline.load([threaded, serial]) loads the first the host can run: in Node, the first', async () => {
+  const threaded = wasmBytes('bilateral_grid_threads');
+  const serial = wasmBytes('bilateral_grid');
+  const a = await Pipeline.load([threaded, serial], quiet);
+  assert.equal(a.name, 'bilateral_grid_threads');
+  a.dispose();
+  const b = Pipeline.loadSync([serial, threaded], quiet);
+  assert.equal(b.name, 'bilateral_grid');
+  b.dispose();
+  const d = await Pipeline.load([Promise.resolve(threaded)], quiet);
+  assert.equal(d.name, 'bilateral_grid_threads');
+  const c = caseNamed('bilateral_grid_threads');
+  const { args, outputs } = prepare(c);
+  await d.runAsync(args);
+  checkOutputs(c, outputs);
+  d.dispose();
+  await rejectsWith(Pipeline.load([], quiet), 'bad-argument', /an empty list of modules/);
+  assert.throws(() => Pipeline.loadSync([], quiet), (e) => e instanceof HalideError && e.code === 'bad-argument');
+  // A broken first build is an error, not a reason to take the next.
+  await rejectsWith(Pipeline.load([new Uint8Array([0, 97, 115, 109, 9, 9, 9, 9]), serial], quiet), 'bad-module', /not a valid WebAssembly module/);
+});
