@@ -3,13 +3,13 @@
 //   2. cargo clippy -D warnings (wasm32, and native with the tests)
 //   3. cargo test (the pure-Rust core, natively)
 //   4. wasm-pack test --node (the crate's wasm tests in Node)
-//   5. wasm-pack test --headless --chrome (the same in Debian's Chromium)
+//   5. the same wasm tests in Debian's Chromium (scripts/wasm-browser-test.mjs)
 //   6. node --test tests/node (the npm package, over the fixture corpus)
 // Set-up (Rust target, wasm-pack, node modules, chromium, the build) is done
 // first when anything is missing.
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
-import { setup, run, root, chromedriver } from './setup.mjs';
+import { setup, run, root } from './setup.mjs';
 
 const steps = [];
 const step = (name, fn) => steps.push([name, fn]);
@@ -22,11 +22,9 @@ step('cargo clippy (wasm32)', () =>
 step('cargo clippy (native)', () => run('cargo', ['clippy', '--workspace', '--all-targets', '--', '-D', 'warnings']));
 step('cargo test', () => run('cargo', ['test']));
 step('wasm-pack test --node', () => run('wasm-pack', ['test', '--node']));
-step('wasm-pack test --headless --chrome', () =>
-  run('wasm-pack', ['test', '--headless', '--chrome', '--chromedriver', chromedriver], {
-    env: { ...process.env, CHROMEDRIVER: chromedriver, WASM_BINDGEN_USE_BROWSER: '1' },
-  }),
-);
+// The same tests in Debian's Chromium, through playwright-core (see the
+// script for why not `wasm-pack test --headless --chrome`).
+step('wasm tests in headless Chromium', () => run(process.execPath, [join(root, 'scripts', 'wasm-browser-test.mjs')]));
 step('node --test', () => {
   const dir = join(root, 'tests', 'node');
   const files = readdirSync(dir)

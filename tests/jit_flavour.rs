@@ -138,7 +138,6 @@ async fn load() -> (Pipeline, Seen) {
     (p, seen)
 }
 
-#[wasm_bindgen_test]
 async fn jit_flavour_runs_with_the_callers_argument_list() {
     let (p, seen) = load().await;
     // The executor passes __user_context; the caller never sees it.
@@ -174,7 +173,6 @@ async fn jit_flavour_runs_with_the_callers_argument_list() {
     assert_eq!(coords, vec![7, 9]);
 }
 
-#[wasm_bindgen_test]
 async fn jit_flavour_errors_reach_options_error_and_leave_outputs_alone() {
     let (p, seen) = load().await;
     let input = Float32Array::from(&[1.0f32, 2.0][..]);
@@ -196,7 +194,6 @@ async fn jit_flavour_errors_reach_options_error_and_leave_outputs_alone() {
     assert_eq!(out.to_vec(), vec![3.0, 6.0]);
 }
 
-#[wasm_bindgen_test]
 async fn a_jit_module_needs_its_argument_list() {
     let bytes = Uint8Array::from(&wat::parse_str(SCALE_WAT).unwrap()[..]);
     let e = Pipeline::load(bytes.into(), JsValue::UNDEFINED)
@@ -208,4 +205,14 @@ async fn a_jit_module_needs_its_argument_list() {
         "{}",
         message(&e)
     );
+}
+
+/// The tests above, one after the other (see tests/corpus.rs: as
+/// concurrent async tests the headless ChromeDriver run sometimes never
+/// finished).
+#[wasm_bindgen_test]
+async fn jit_flavour_tests_in_order() {
+    jit_flavour_runs_with_the_callers_argument_list().await;
+    jit_flavour_errors_reach_options_error_and_leave_outputs_alone().await;
+    a_jit_module_needs_its_argument_list().await;
 }

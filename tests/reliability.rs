@@ -75,7 +75,6 @@ fn field(e: &JsValue, k: &str) -> JsValue {
     Reflect::get(e, &k.into()).unwrap()
 }
 
-#[wasm_bindgen_test]
 async fn every_trap_is_a_halide_error_and_the_pipeline_recovers() {
     let p = load(None).await;
     let expected = [
@@ -113,7 +112,6 @@ async fn every_trap_is_a_halide_error_and_the_pipeline_recovers() {
     }
 }
 
-#[wasm_bindgen_test]
 async fn a_huge_allocation_fails_cleanly_within_the_limit() {
     let p = load(Some(4.0 * 65536.0)).await;
     let out = Int32Array::from(&[0][..]);
@@ -124,4 +122,13 @@ async fn a_huge_allocation_fails_cleanly_within_the_limit() {
     assert!(field(&stats, "memoryBytes").as_f64().unwrap() <= 4.0 * 65536.0);
     run(&p, 0, &out).map_err(|e| format!("{e:?}")).unwrap();
     assert_eq!(out.to_vec(), vec![42]);
+}
+
+/// The tests above, one after the other (see tests/corpus.rs: as
+/// concurrent async tests the headless ChromeDriver run sometimes never
+/// finished).
+#[wasm_bindgen_test]
+async fn reliability_tests_in_order() {
+    every_trap_is_a_halide_error_and_the_pipeline_recovers().await;
+    a_huge_allocation_fails_cleanly_within_the_limit().await;
 }
