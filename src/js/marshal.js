@@ -73,25 +73,12 @@ export class Marshal {
     this.data = EMPTY;
     this.kinds = EMPTY;
     this.memory = null;
-    this.buffer = null;
-    this.u8 = null;
+    /// Whether `memory` is shared (its buffer's length is checked per call).
+    this.shared = false;
+    this.u8 = new Uint8Array(0);
     /// Views of the guest memory by kind, made with `u8`.
     this.typed = [];
     this.kindsScratch = new Array(names.length).fill(0);
-    /// Argument index by name (`__user_context` is no key a caller passes),
-    /// and where each argument's slots start in the read-out.
-    this.index = new Map();
-    this.offsets = new Array(names.length).fill(0);
-    this.total = 0;
-    names.forEach((n, i) => {
-      const cls = this.classes[i];
-      if (cls === USER_CONTEXT) return;
-      this.index.set(n, i);
-      this.offsets[i] = this.total;
-      this.total += cls === SCALAR ? 2 : 6 + 3 * this.dims[i];
-    });
-    /// Which arguments the current read has seen.
-    this.seen = new Array(names.length).fill(false);
     /// What `call` or `copyOut` caught, until Rust takes it.
     this.thrown = undefined;
   }
@@ -134,39 +121,44 @@ export class Marshal {
   /// Writes the read-out into `out` from index `k`; its length, or BAIL.
   ///
   /// Only the object's own enumerable properties are arguments (as with
-  /// `{ ...args }`): an argument named `constructor` is not read from
-  /// Object.prototype. Each is read whole (its data's facts before its
-  /// shape, strides and mins) before the next, in the object's key order.
-  /// An unknown key, a missing buffer or anything unusual: Rust reads the
-  /// arguments itself and says what is wrong.
+  /// `{ ...args }`). The batched reader reads each argument by name, which
+  /// also finds inherited properties, so it takes only a plain object
+  /// (whose prototype is Object.prototype), and only when the number of
+  /// arguments it found equals the number of the object's own keys: then
+  /// every argument it read was an own property (one inherited from a
+  /// polluted Object.prototype, or named like one of its members, such as
+  /// `constructor`, makes the counts differ or is no number or buffer).
+  /// Anything else: Rust reads the arguments itself (own keys only) and
+  /// says what is wrong. Each argument is read whole (its data's facts
+  /// before its shape, strides and mins) before the next.
   readInto(args, memory, out, k) {
-    if (typeof args !== 'object' || args === null) return BAIL;
-    const { classes, dims, index, offsets, seen } = this;
+    if (typeof args !== 'object' || args === null || Object.getPrototypeOf(args) !== Object.prototype) return BAIL;
+    const { names, classes, dims } = this;
     const guest = memory ? memory.buffer : undefined;
-    const data = new Array(classes.length);
+    const data = new Array(names.length);
     // Numbers only: kept between runs (a nested run never writes them).
     const kinds = this.kindsScratch;
-    seen.fill(false);
-    const keys = Object.keys(args);
-    for (let j = 0; j < keys.length; j++) {
-      const i = index.get(keys[j]);
-      if (i === undefined) return BAIL;
-      seen[i] = true;
-      const v = args[keys[j]];
-      const at = k + offsets[i];
-      if (classes[i] === SCALAR) {
+    const start = k;
+    let present = 0;
+    for (let i = 0; i < names.length; i++) {
+      const cls = classes[i];
+      if (cls === USER_CONTEXT) continue;
+      const v = args[names[i]];
+      if (v !== undefined) present++;
+      if (cls === SCALAR) {
         if (typeof v === 'number') {
-          out[at] = 1;
-          out[at + 1] = v;
+          out[k] = 1;
+          out[k + 1] = v;
         } else if (v === undefined) {
-          out[at] = 0;
-          out[at + 1] = 0;
+          out[k] = 0;
+          out[k + 1] = 0;
         } else if (typeof v === 'boolean') {
-          out[at] = 2;
-          out[at + 1] = v ? 1 : 0;
+          out[k] = 2;
+          out[k + 1] = v ? 1 : 0;
         } else {
           return BAIL;
         }
+        k += 2;
         continue;
       }
       if (typeof v !== 'object' || v === null) return BAIL;
@@ -174,34 +166,30 @@ export class Marshal {
       if (!ArrayBuffer.isView(a)) return BAIL;
       const kind = KINDS.get(a[Symbol.toStringTag]);
       if (kind === undefined) return BAIL;
-      out[at] = kind;
-      out[at + 1] = a.length;
-      out[at + 2] = a.byteOffset;
-      out[at + 3] = guest !== undefined && a.buffer === guest ? 1 : 0;
+      out[k] = kind;
+      out[k + 1] = a.length;
+      out[k + 2] = a.byteOffset;
+      out[k + 3] = guest !== undefined && a.buffer === guest ? 1 : 0;
       const d = dims[i];
       const { shape, strides, mins } = v;
-      const base = at + 6;
+      const base = k + 6;
       if (!numbers(shape, d, out, base)) return BAIL;
-      if (strides === undefined || strides === null) out[at + 4] = 0;
-      else if (numbers(strides, d, out, base + d)) out[at + 4] = 1;
+      if (strides === undefined || strides === null) out[k + 4] = 0;
+      else if (numbers(strides, d, out, base + d)) out[k + 4] = 1;
       else return BAIL;
-      if (mins === undefined || mins === null) out[at + 5] = 0;
-      else if (numbers(mins, d, out, base + 2 * d)) out[at + 5] = 1;
+      if (mins === undefined || mins === null) out[k + 5] = 0;
+      else if (numbers(mins, d, out, base + 2 * d)) out[k + 5] = 1;
       else return BAIL;
       data[i] = a;
       kinds[i] = kind;
+      k = base + 3 * d;
     }
-    // Arguments the object does not have: scalars take their defaults,
-    // a missing buffer is Rust's to word.
-    for (let i = 0; i < classes.length; i++) {
-      if (seen[i] || classes[i] === USER_CONTEXT) continue;
-      if (classes[i] !== SCALAR) return BAIL;
-      out[k + offsets[i]] = 0;
-      out[k + offsets[i] + 1] = 0;
-    }
+    // An unknown key, a known one set to undefined, or one read from the
+    // prototype: Rust says which, reading own keys only.
+    if (Object.keys(args).length !== present) return BAIL;
     this.data = data;
     this.kinds = kinds;
-    return this.total;
+    return k - start;
   }
 
   /// The caller's arrays for this run, when Rust read the arguments itself.
@@ -216,8 +204,8 @@ export class Marshal {
     this.data = EMPTY;
     this.kinds = EMPTY;
     this.memory = null;
-    this.buffer = null;
-    this.u8 = null;
+    this.shared = false;
+    this.u8 = new Uint8Array(0);
     this.typed = [];
   }
 
@@ -225,12 +213,13 @@ export class Marshal {
   bytes(memory) {
     let u8 = this.u8;
     // A growth gives the memory a new buffer: a plain memory's old one is
-    // detached, a shared memory's old views just stop short.
-    const buffer = memory.buffer;
-    if (this.memory !== memory || this.buffer !== buffer) {
+    // detached (its views have no bytes); a shared memory's old views just
+    // stop short, so a shared one's length is looked at too.
+    if (this.memory !== memory || u8.byteLength === 0 || (this.shared && u8.byteLength !== memory.buffer.byteLength)) {
+      const buffer = memory.buffer;
       u8 = this.u8 = new Uint8Array(buffer);
       this.memory = memory;
-      this.buffer = buffer;
+      this.shared = typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer;
       this.typed = [];
     }
     return u8;
