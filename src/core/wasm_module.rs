@@ -76,13 +76,24 @@ fn put_leb(out: &mut Vec<u8>, mut v: u64) {
     }
 }
 
-/// Finds the memory section of the module of `len` bytes; `read(at, n)`
-/// returns up to `n` bytes at `at` (fewer at the end). `None`: the module
-/// defines no memory (it has none, or imports it).
-pub fn find_memory_section(
+/// One section of a module: the byte ranges of the whole section and of
+/// its payload.
+struct Section {
+    start: usize,
+    payload: usize,
+    end: usize,
+}
+
+/// Finds the first section with id `want` in the module of `len` bytes;
+/// `read(at, n)` returns up to `n` bytes at `at` (fewer at the end).
+/// `None` when the module has none: known sections come in order, so the
+/// walk stops at the first known section past `want` (custom sections, id
+/// 0, may stand anywhere).
+fn find_section(
     len: usize,
-    read: impl Fn(usize, usize) -> Vec<u8>,
-) -> Result<Option<MemorySection>, BoundError> {
+    read: &impl Fn(usize, usize) -> Vec<u8>,
+    want: u8,
+) -> Result<Option<Section>, BoundError> {
     let bad = |m: &str| BoundError::Malformed(m.to_string());
     if read(0, 8) != HEADER {
         return Err(bad("not a WebAssembly module (bad header)"));
@@ -98,25 +109,37 @@ pub fn find_memory_section(
             .and_then(|s| payload.checked_add(s))
             .filter(|e| *e <= len)
             .ok_or_else(|| bad("a section runs past the end of the module"))?;
-        if id == MEMORY_SECTION {
-            let body = read(payload, end - payload);
-            return memory_limits(&body).map(|limits| {
-                Some(MemorySection {
-                    start: at,
-                    end,
-                    limits,
-                })
-            });
+        if id == want {
+            return Ok(Some(Section {
+                start: at,
+                payload,
+                end,
+            }));
         }
-        // Known sections come in order, and only type, import, function
-        // and table sections (ids 1 to 4) stand before the memory's; custom
-        // sections (id 0) may stand anywhere.
-        if id > MEMORY_SECTION {
+        if id > want {
             return Ok(None);
         }
         at = end;
     }
     Ok(None)
+}
+
+/// Finds the memory section of the module of `len` bytes; `read(at, n)`
+/// returns up to `n` bytes at `at` (fewer at the end). `None`: the module
+/// defines no memory (it has none, or imports it).
+pub fn find_memory_section(
+    len: usize,
+    read: impl Fn(usize, usize) -> Vec<u8>,
+) -> Result<Option<MemorySection>, BoundError> {
+    let Some(s) = find_section(len, &read, MEMORY_SECTION)? else {
+        return Ok(None);
+    };
+    let limits = memory_limits(&read(s.payload, s.end - s.payload))?;
+    Ok(Some(MemorySection {
+        start: s.start,
+        end: s.end,
+        limits,
+    }))
 }
 
 const IMPORT_SECTION: u8 = 2;
@@ -127,30 +150,10 @@ pub fn memory_import(
     len: usize,
     read: impl Fn(usize, usize) -> Vec<u8>,
 ) -> Result<Option<Limits>, BoundError> {
-    let bad = |m: &str| BoundError::Malformed(m.to_string());
-    if read(0, 8) != HEADER {
-        return Err(bad("not a WebAssembly module (bad header)"));
+    match find_section(len, &read, IMPORT_SECTION)? {
+        Some(s) => imported_memory(&read(s.payload, s.end - s.payload)),
+        None => Ok(None),
     }
-    let mut at = 8usize;
-    while at < len {
-        let head = read(at, 11);
-        let id = *head.first().ok_or_else(|| bad("truncated section"))?;
-        let (size, n) = leb(&head, 1).ok_or_else(|| bad("bad section size"))?;
-        let payload = at + 1 + n;
-        let end = usize::try_from(size)
-            .ok()
-            .and_then(|s| payload.checked_add(s))
-            .filter(|e| *e <= len)
-            .ok_or_else(|| bad("a section runs past the end of the module"))?;
-        if id == IMPORT_SECTION {
-            return imported_memory(&read(payload, end - payload));
-        }
-        if id > IMPORT_SECTION {
-            return Ok(None);
-        }
-        at = end;
-    }
-    Ok(None)
 }
 
 /// Walks an import section's entries for `env.memory`.
