@@ -5,20 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pipeline, HalideError } from 'halide-wasm-executor';
+import { rng } from './rng.mjs';
 import { manifest, wasmBytes, prepare, caseNamed, compare } from './fixtures.mjs';
 
 const CASES = Number(process.env.FUZZ_CASES ?? 2000);
 const quiet = { print: () => {} };
 
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function rng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function expectHalideOrOk(fn, what) {
   try {

@@ -36,6 +36,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Pipeline, HalideError } from 'halide-wasm-executor';
+import { rng } from './rng.mjs';
 
 const require = createRequire(import.meta.url);
 // The diagnostics are exports of the wasm-bindgen build, not of the package.
@@ -517,15 +518,6 @@ const hex = (v) => `0x${(v >>> 0).toString(16)}`;
 const describeCase = (c) =>
   `which=${c.which} (${nameOf(c.which)}) a=${hex(c.a)} b=${hex(c.b)} c=${hex(c.c)} d=${hex(c.d)}`;
 
-/** mulberry32, as in fuzz.test.mjs. */
-function rng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIXED = [0, 1, 2, 3, 4, 7, 8, 12, 16, 28, 32, 36, 40, 48, 64, 100, 255, 256, 1024, 4095, 4096, 8192, 0x7fff,
   0x8000, 0xffff, 0x10000, 0x10001, 0x100000, 0x1000000, 0x10000000, 0x20000000, 0x3fffffff, 0x40000000, 0x7ffffff0,
