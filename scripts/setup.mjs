@@ -5,9 +5,11 @@
 //   - wasm-pack (cargo install; it then installs wasm-bindgen's CLI itself)
 //   - node_modules (npm install; brings binaryen's wasm-opt for release builds)
 //   - Debian's chromium and chromium-driver for browser tests (apt-get)
+//   - the Halide compiler and numpy from PyPI (pip), for the README's
+//     examples and the fixture generator
 //   - pkg/node and pkg/web, rebuilt when a source is newer than the build
 //
-// Usage: node scripts/setup.mjs [--browser] [--build] [--force-build]
+// Usage: node scripts/setup.mjs [--browser] [--python] [--build] [--force-build]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
@@ -74,6 +76,12 @@ function ensureBrowser() {
   if (r.status !== 0) throw new Error('apt-get install chromium chromium-driver failed');
 }
 
+function ensurePython() {
+  if (output('python3', ['-c', 'import halide, numpy']) !== null) return;
+  log('installing the Halide compiler and numpy (pip install -r scripts/requirements.txt)');
+  run('python3', ['-m', 'pip', 'install', '--disable-pip-version-check', '-r', join(root, 'scripts', 'requirements.txt')]);
+}
+
 function newest(dir) {
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -109,18 +117,19 @@ export function build({ force = false } = {}) {
   writeFileSync(join(root, 'pkg/node/snippets/package.json'), '{ "type": "module" }\n');
 }
 
-export function setup({ browser = false, doBuild = false, forceBuild = false } = {}) {
+export function setup({ browser = false, python = false, doBuild = false, forceBuild = false } = {}) {
   ensureRustTarget();
   ensureWasmPack();
   ensureNodeModules();
   if (browser) ensureBrowser();
+  if (python) ensurePython();
   if (doBuild || forceBuild) build({ force: forceBuild });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const a = process.argv.slice(2);
   try {
-    setup({ browser: a.includes('--browser'), doBuild: a.includes('--build'), forceBuild: a.includes('--force-build') });
+    setup({ browser: a.includes('--browser'), python: a.includes('--python'), doBuild: a.includes('--build'), forceBuild: a.includes('--force-build') });
   } catch (e) {
     console.error(`[setup] ${e.message}`);
     process.exit(1);

@@ -5,7 +5,8 @@
 //   4. wasm-pack test --node (the crate's wasm tests in Node)
 //   5. the same wasm tests in Debian's Chromium (scripts/wasm-browser-test.mjs)
 //   6. node --test tests/node (the npm package, over the fixture corpus)
-// Set-up (Rust target, wasm-pack, node modules, chromium, the build) is done
+// Set-up (Rust target, wasm-pack, node modules, chromium, Halide from PyPI,
+// the build) is done
 // first when anything is missing.
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { setup, run, root } from './setup.mjs';
 const steps = [];
 const step = (name, fn) => steps.push([name, fn]);
 
-step('set-up and build', () => setup({ browser: true, doBuild: true }));
+step('set-up and build', () => setup({ browser: true, python: true, doBuild: true }));
 step('cargo fmt --check', () => run('cargo', ['fmt', '--all', '--check']));
 step('cargo clippy (wasm32)', () =>
   run('cargo', ['clippy', '--workspace', '--target', 'wasm32-unknown-unknown', '--all-targets', '--', '-D', 'warnings']),
