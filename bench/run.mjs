@@ -9,7 +9,7 @@
 // median over the rounds. Outputs of the two hosts are compared before any
 // timing; a mismatch is reported in the row and makes the exit code 1. Speed
 // never does. See bench/README.md for what each row means.
-import { readFileSync, readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { Pipeline } from '../lib/node.mjs';
 import { PlainHost } from './plain-host.mjs';
+import { fill, fnv1a, threadedArgs as argsFor } from './data.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -107,23 +108,6 @@ async function sideBySideAsync(contenders, rounds) {
 }
 
 // ---- data ------------------------------------------------------------------
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-
-function fill(A, n, seed, lo, hi) {
-  const a = new A(n);
-  const r = rng(seed);
-  for (let i = 0; i < n; i++) a[i] = lo + r() * (hi - lo);
-  return a;
-}
-
 function compare(a, b, tol) {
   let worst = 0;
   for (let i = 0; i < a.length; i++) {
@@ -441,19 +425,10 @@ async function importRows() {
 
 // ---- threads (wasm_threads modules) ----------------------------------------------
 /** Random inputs and outputs for a threaded fixture at `shape`, and its scalars as the fixture case has them. */
-function threadedArgs(name, shape) {
-  const c = manifest.cases.find((k) => k.module === name);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const args = {};
-  for (const [key, a] of Object.entries(c.args)) {
-    if (a.kind === 'scalar') args[key] = a.value;
-    else if (a.kind === 'input') args[key] = { data: a.type === 'float32' ? fill(Float32Array, n, 7, 0, 1) : fill(Uint16Array, n, 7, 0, 65535), shape };
-    else args[key] = { data: a.type === 'float32' ? new Float32Array(n) : new Uint16Array(n), shape };
-  }
-  return args;
-}
+const threadedArgs = (name, shape) => argsFor(manifest.cases.find((k) => k.module === name), shape);
 
 const threadTimes = {}; // name -> { serial, t1, t2 } ms
+const threadSums = {}; // name -> checksum of the serial module's output (bench/data.mjs's inputs)
 
 async function threadRows() {
   const group = 'threads (wasm_threads)';
@@ -470,6 +445,7 @@ async function threadRows() {
       outs[k] = args[outKey].data.slice();
     }
     const same = compare(outs.t2, outs.serial, 0).ok && compare(outs.t1, outs.serial, 0).ok;
+    threadSums[name] = fnv1a(outs.serial);
     if (!same) mismatches++;
     const { med } = sideBySide({ serial: () => serial.run(args), t1: () => t1.run(args), t2: () => t2.run(args) });
     threadTimes[name] = med;
@@ -497,6 +473,85 @@ async function threadRows() {
   const pool = median(two) - median(one);
   progress(row({ id: 'threads:pool', group, row: 'start a pool of 2 (load threads 2 - threads 1)', ours: pool, baseline: TARGET_POOL_MS,
     baselineName: null, target: 1, note: `target ${TARGET_POOL_MS} ms; load with 1 thread ${median(one).toFixed(1)} ms` }));
+}
+
+// ---- threads in Chromium (runAsync in a page) ---------------------------------------
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_THREADED = ['bilateral_grid', 'local_laplacian'];
+
+/**
+ * The Chromium row: bench/browser/threads.mjs in a cross-origin isolated
+ * page (scripts/serve.mjs) in headless Chromium (playwright-core), each
+ * pipeline through `runAsync` on 1 and 2 threads, side by side.
+ */
+async function chromiumThreadRows() {
+  const group = 'threads in Chromium (runAsync, isolated page)';
+  const rowFor = (name, r = {}) => row({ id: `threads:chromium:${name}:2v1`, group, row: `${name} ${THREADED[name].slice(0, 2).join('x')}: 2 threads vs 1`, ...r });
+  const skip = (why) => {
+    process.stderr.write(`Chromium row: ${why}\n`);
+    for (const name of CHROMIUM_THREADED) rowFor(name, { note: why });
+  };
+  if (!existsSync(CHROMIUM)) return skip(`skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
+  if (!existsSync(join(ROOT, 'pkg', 'web', 'halide_wasm_executor_bg.wasm'))) return skip('skipped: pkg/web is missing (node scripts/setup.mjs --build)');
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (e) {
+    return skip(`skipped: playwright-core cannot be loaded (npm ci): ${e.message}`);
+  }
+  process.stderr.write('threads in Chromium...\n');
+  const { startServer } = await import('../scripts/serve.mjs');
+  const server = await startServer({ port: 0 });
+  let browser;
+  let results;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--disable-dev-shm-usage'],
+    });
+    const specs = CHROMIUM_THREADED.map((name) => ({ name: `${name}_threads`, module: `${name}_threads`, shape: THREADED[name] }));
+    const rounds = QUICK ? 3 : 15;
+    // A page sometimes goes idle (see scripts/wasm-browser-test.mjs): give
+    // it a deadline and open it again, up to three times.
+    const deadline = QUICK ? 60_000 : 300_000;
+    for (let attempt = 1; attempt <= 3 && !results; attempt++) {
+      const page = await browser.newPage();
+      try {
+        await page.goto(`${server.url}/bench/browser/index.html`);
+        let timer;
+        const idle = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${deadline / 1000} s`)), deadline)));
+        try {
+          results = await Promise.race([page.evaluate(async (a) => (await import('./threads.mjs')).benchThreads(a), { specs, rounds }), idle]);
+        } finally {
+          clearTimeout(timer);
+        }
+      } catch (e) {
+        process.stderr.write(`Chromium row, attempt ${attempt}: ${e.message.split('\n')[0]}\n`);
+        if (attempt === 3) return skip(`failed: ${e.message.split('\n')[0]}`);
+      } finally {
+        await page.close().catch(() => {});
+      }
+    }
+  } catch (e) {
+    return skip(`failed: ${e.message.split('\n')[0]}`);
+  } finally {
+    await browser?.close().catch(() => {});
+    await server.close();
+  }
+  for (const name of CHROMIUM_THREADED) {
+    const r = results.find((x) => x.name === `${name}_threads`);
+    if (r.error) {
+      rowFor(name, { note: `failed: ${r.error}` });
+      continue;
+    }
+    const node = threadSums[name];
+    const same = r.sum1 === r.sum2 && (node === undefined || r.sum1 === node);
+    if (!same) mismatches++;
+    progress(rowFor(name, {
+      ours: r.t2, baseline: r.t1, baselineName: 'the same threaded module on 1 thread, runAsync in the page', target: TARGET_SPEEDUP,
+      note: `${same ? '' : `OUTPUTS DIFFER (checksums 1 thread ${r.sum1}, 2 threads ${r.sum2}, Node ${node}); `}${(r.t1 / r.t2).toFixed(2)}x faster on 2 threads; run on the page's main thread (1 thread, no copies to a worker) ${r.main.toFixed(2)} ms`,
+    }));
+  }
 }
 
 /** Native Halide on 1 and 2 threads (bench/native_threads.py), against the threaded module on 2 threads. */
@@ -635,6 +690,7 @@ await loadRow();
 await allocatorRow();
 await importRows();
 await threadRows();
+await chromiumThreadRows();
 nativeRows();
 nativeThreadRows();
 

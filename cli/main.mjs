@@ -76,6 +76,10 @@ Options:
   -a, --arg NAME=VALUE    a scalar argument (repeatable); the others take their
                           defaults. Booleans: true/false or 1/0
   --entry NAME            the pipeline to run when the module holds several
+  --threads N             how many threads run a threaded pipeline (one built
+                          with Halide's wasm_threads feature); a positive
+                          integer, default: the machine's cores. Pipelines
+                          built without the feature run on one thread
   -h, --help              show this help
 
 Prints the time the pipeline took (per image in a batch; a progress bar with
@@ -100,6 +104,7 @@ const OPTIONS = {
     output: { type: 'string', short: 'o' },
     'output-dir': { type: 'string' },
     arg: { type: 'string', short: 'a', multiple: true },
+    threads: { type: 'string' },
   },
 };
 
@@ -136,7 +141,7 @@ function writeFile(path, bytes) {
   }
 }
 
-function load(path, entry) {
+function load(path, entry, threads) {
   const bytes = readFile(path, 'pipeline');
   // Halide's error text reaches us in the HalideError; the pipeline's other
   // prints go to stderr, out of the way of our stdout.
@@ -144,7 +149,7 @@ function load(path, entry) {
     if (!t.trimStart().startsWith('Error')) process.stderr.write(t.endsWith('\n') ? t : `${t}\n`);
   };
   try {
-    return Pipeline.loadSync(bytes, { entry, print });
+    return Pipeline.loadSync(bytes, threads === undefined ? { entry, print } : { entry, print, threads });
   } catch (e) {
     // An unknown --entry is the user's to fix; a module that is not a
     // usable pipeline is a failure.
@@ -460,6 +465,14 @@ function run(p, v, images) {
   return runImage(p, values, v);
 }
 
+/** `--threads N`: a positive integer, or a usage error. */
+function parseThreads(text) {
+  if (text === undefined) return undefined;
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--threads expects a positive integer (how many threads run a threaded pipeline), got '${text}' ${hint('run')}`);
+  return n;
+}
+
 /** The combinations of `run` options that make sense, before anything is loaded. */
 function checkRunOptions(v, images) {
   const conflict = (a, b) => {
@@ -510,7 +523,8 @@ export function main(argv) {
     return info(load(pipelinePath, v.entry), v);
   }
   checkRunOptions(v, images);
-  return run(load(pipelinePath, v.entry), v, images);
+  const threads = parseThreads(v.threads);
+  return run(load(pipelinePath, v.entry, threads), v, images);
 }
 
 /** Runs `main`, turning errors into a message on stderr and an exit code; returns the exit code. */

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ const ROWS = [
   ...MODULES.map((m) => `wasmjit:${m}`),
   ...['par_blur_u16', 'bilateral_grid', 'local_laplacian'].flatMap((m) => [`threads:${m}:2v1`, `threads:${m}:1vserial`]),
   'threads:pool',
+  'threads:chromium:bilateral_grid:2v1', 'threads:chromium:local_laplacian:2v1',
   ...['par_blur_u16', 'bilateral_grid', 'local_laplacian'].flatMap((m) => [`threads:native:${m}:1`, `threads:native:${m}:2`]),
 ];
 
@@ -61,6 +62,12 @@ test('bench/run.mjs --quick exits 0 and writes every row as JSON', { timeout: 30
   for (const m of MODULES) {
     const row = j.rows.find((x) => x.id === `plain:${m}`);
     assert.ok(row.ours > 0 && row.baseline > 0 && row.ratio > 0, JSON.stringify(row));
+  }
+  // The Chromium rows run wherever Chromium is installed (npm test installs it), and say why not elsewhere.
+  for (const m of ['bilateral_grid', 'local_laplacian']) {
+    const row = j.rows.find((x) => x.id === `threads:chromium:${m}:2v1`);
+    if (existsSync('/usr/bin/chromium')) assert.ok(row.ours > 0 && row.baseline > 0, JSON.stringify(row));
+    else assert.match(row.note, /skipped: \/usr\/bin\/chromium is missing/);
   }
 });
 

@@ -6,6 +6,10 @@
 //   runAsync, and on one thread it runs there; a dedicated worker loads and
 //   runs it synchronously (after load, after an abort, after loadSync); an
 //   abort in the runner, then a good run;
+// - every threaded fixture (par_blur_u16_threads, bilateral_grid_threads,
+//   local_laplacian_threads) on 1, 2 and 4 threads, through runAsync from
+//   the page and run synchronously in a dedicated worker, equals native
+//   Halide's output;
 // - without those headers: the threaded module alone is refused, naming
 //   them, and Pipeline.load([threaded, serial]) loads the serial build.
 // The page is tests/node/browser/blank.html; what runs in it is
@@ -16,7 +20,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startServer } from '../../scripts/serve.mjs';
-import { caseNamed, prepare, compare } from './fixtures.mjs';
+import { caseNamed, prepare, compare, arrayType, manifest } from './fixtures.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,6 +32,9 @@ function expected(name) {
   const { outputs } = prepare(c);
   return { type: outputs[0].type, want: outputs[0].expected, tolerance: c.tolerance };
 }
+
+/** Every threaded fixture case (manifest modules built with wasm_threads). */
+const THREADED = manifest.cases.filter((c) => manifest.modules[c.module].threads && !c.expect_error).map((c) => c.name);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -88,10 +95,9 @@ test('threaded pipelines and runAsync in Chromium', { timeout: 180_000 }, async 
       }
       out.times = times;
       // An abort in the runner (a constraint), then a good run: the runner's pool is started again.
-      const { shape } = args.input;
       outputs[0].data.fill(-1);
       try {
-        await p.runAsync({ ...args, input: { data: new Float32Array(2 * shape[0] * shape[1]), shape, strides: [2, 2 * shape[0]] } });
+        await p.runAsync(h.withStridedInput(args));
         out.abort = 'ran';
       } catch (e) {
         out.abort = { ...h.describe(e), isHalideError: e instanceof HalideError };
@@ -166,6 +172,62 @@ test('threaded pipelines and runAsync in Chromium', { timeout: 180_000 }, async 
     t.diagnostic(
       `in a worker, Pipeline.load of bilateral_grid_threads: threads 1 ${load(1).toFixed(1)} ms, threads 2 ${load(2).toFixed(1)} ms (the pool's start: ~${(load(2) - load(1)).toFixed(1)} ms); first run ${run(1).toFixed(2)} / ${run(2).toFixed(2)} ms`,
     );
+  });
+
+  await t.test('isolated page: every threaded fixture on 1, 2 and 4 threads, through runAsync and in a dedicated worker, equals native Halide', async () => {
+    await page.goto(isolated.url + PAGE);
+    const r = await page.evaluate(
+      async ({ names, counts }) => {
+        const { Pipeline } = await import('/lib/web.mjs');
+        const h = await import('./harness.mjs');
+        const inWorker = (name, threads) =>
+          new Promise((resolve) => {
+            const w = new Worker('./worker.mjs', { type: 'module' });
+            w.onmessage = (e) => {
+              w.terminate();
+              resolve(e.data);
+            };
+            w.onerror = (e) => resolve({ error: { message: e.message } });
+            w.postMessage({ name, threads, once: true });
+          });
+        const out = [];
+        for (const name of names) {
+          const { args, outputs } = await h.prepare(name);
+          for (const threads of counts) {
+            const row = { name, threads };
+            try {
+              const p = await Pipeline.load(fetch(await h.wasmUrl(name)), { threads });
+              outputs[0].data.fill(0);
+              const t0 = performance.now();
+              await p.runAsync(args);
+              row.asyncMs = performance.now() - t0;
+              row.runAsync = Array.from(outputs[0].data);
+              p.dispose();
+            } catch (e) {
+              row.asyncError = h.describe(e);
+            }
+            const w = await inWorker(name, threads);
+            row.worker = w.ok ? Array.from(w.output) : null;
+            row.workerError = w.error;
+            row.loadMs = w.loadMs;
+            out.push(row);
+          }
+        }
+        return out;
+      },
+      { names: THREADED, counts: [1, 2, 4] },
+    );
+    assert.equal(r.length, THREADED.length * 3);
+    for (const row of r) {
+      const what = `${row.name} on ${row.threads} thread${row.threads === 1 ? '' : 's'}`;
+      const { type, want, tolerance } = expected(row.name);
+      const A = arrayType(type);
+      assert.equal(row.asyncError, undefined, `${what}, runAsync: ${JSON.stringify(row.asyncError)}`);
+      assert.equal(compare(type, A.from(row.runAsync), want, tolerance), null, `${what}, runAsync`);
+      assert.equal(row.workerError, undefined, `${what}, in a worker: ${JSON.stringify(row.workerError)}`);
+      assert.equal(compare(type, A.from(row.worker), want, tolerance), null, `${what}, run in a worker`);
+    }
+    t.diagnostic(r.map((x) => `${x.name} threads ${x.threads}: first runAsync ${x.asyncMs.toFixed(1)} ms, Pipeline.load in a worker ${x.loadMs.toFixed(1)} ms`).join('; '));
   });
 
   await t.test('isolated page: runAsync on a tiny pipeline costs a round trip to the runner', async () => {

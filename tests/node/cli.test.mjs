@@ -150,6 +150,29 @@ test('run on a raw buffer writes the raw output and says its type and shape', ()
   assert.equal(compare('uint16', new Uint16Array(new Uint8Array(readFileSync(out16)).buffer), readArray('uint16', b.args.blur3x3_u16.file)), null);
 });
 
+test('run --threads N runs a threaded pipeline on N threads, equal to native Halide', () => {
+  // bilateral_grid_threads: Halide's bilateral_grid app built with wasm_threads.
+  const c = caseNamed('bilateral_grid_threads');
+  const { input, r_sigma: sigma, bilateral_grid: output } = c.args;
+  const [w, h] = input.shape;
+  const want = readArray('float32', output.file);
+  for (const threads of ['1', '2']) {
+    const out = join(tmp, `grid-${threads}.bin`);
+    const r = spawnSync(process.execPath, [bin, 'run', wasm('bilateral_grid_threads'), '--threads', threads, '--input-raw', join(fixturesDir, input.file), '--shape', `${w},${h}`, '--arg', `r_sigma=${sigma.value}`, '--output', out], { encoding: 'utf8', cwd: root, timeout: 60_000 });
+    assert.equal(r.error, undefined, `--threads ${threads}: the process ended on its own (its workers keep no process alive)`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^bilateral_grid_threads: .*bilateral_grid\.input\.bin \(float32 256x192\) -> .*grid-\d\.bin \(float32 256x192, 196608 bytes\) in \d+\.\d+ ms\n$/);
+    const got = new Float32Array(new Uint8Array(readFileSync(out)).buffer);
+    assert.equal(compare('float32', got, want, c.tolerance), null, `--threads ${threads}`);
+  }
+  // A serial pipeline takes --threads too (and runs on one thread).
+  const b = caseNamed('blur3x3_u16');
+  const out16 = join(tmp, 'blur-threads.bin');
+  const r16 = cli('run', wasm('blur3x3_u16'), '--threads', '2', '--input-raw', join(fixturesDir, b.args.input.file), '--shape', '37x23', '--output', out16);
+  assert.equal(r16.code, 0, r16.err);
+  assert.equal(compare('uint16', new Uint16Array(new Uint8Array(readFileSync(out16)).buffer), readArray('uint16', b.args.blur3x3_u16.file)), null);
+});
+
 test('a batch goes on past a bad image, names it, and exits 1', () => {
   const bad = join(tmp, 'corrupt.png');
   writeFileSync(bad, readFileSync(sample).subarray(0, 2000)); // a PNG cut short
@@ -211,6 +234,12 @@ test('user errors are clear messages with exit code 2; failures exit 1; no stack
     [['info', wasm('brighten_u8'), '--input', sample], 2, /info: unknown option '--input'/],
     [run('brighten_u8', '-i', sample, '--input-raw', tiny, '-o', x), 2, /--input and --input-raw cannot be used together/],
     [run('brighten_u8', '-i', sample, '-o', x, '--shape', '4,4'), 2, /--shape needs --input-raw/],
+    [run('brighten_u8', '-i', sample, '-o', x, '--threads', '0'), 2, /--threads expects a positive integer \(how many threads run a threaded pipeline\), got '0'/],
+    [run('brighten_u8', '-i', sample, '-o', x, '--threads', 'two'), 2, /--threads expects a positive integer .*got 'two'/],
+    [run('brighten_u8', '-i', sample, '-o', x, '--threads', '1.5'), 2, /--threads expects a positive integer .*got '1\.5'/],
+    [run('brighten_u8', '-i', sample, '-o', x, '--threads=-2'), 2, /--threads expects a positive integer .*got '-2'/],
+    [run('brighten_u8', '-i', sample, '-o', x, '--threads'), 2, /run: Option '--threads <value>' argument missing/],
+    [run('bilateral_grid_threads', '-i', sample, '-o', x, '--threads', '300'), 2, /threads.*expected a whole number from 1 to 256/],
     [run('brighten_u8', sample), 2, /make a batch, which needs --output-dir DIR/],
     [['frobnicate'], 2, /unknown command 'frobnicate'/],
     [[], 2, /no command given/],
@@ -253,7 +282,7 @@ test('every command has --help, with the exit codes; --help wins over other opti
     assert.match(r.out, /Exit codes:\n {2}0 {2}success\n {2}1 {2}the pipeline failed[^]*\n {2}2 {2}usage error/);
     assert.equal(r.err, '');
   }
-  assert.match(cli('run', '--help').out, /--input-raw FILE[^]*--shape W,H[^]*--type TYPE[^]*--output-dir DIR[^]*--arg NAME=VALUE/);
+  assert.match(cli('run', '--help').out, /--input-raw FILE[^]*--shape W,H[^]*--type TYPE[^]*--output-dir DIR[^]*--arg NAME=VALUE[^]*--threads N/);
 });
 
 test('cli() returns the exit code, as npm start uses it', () => {

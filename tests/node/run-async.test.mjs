@@ -295,6 +295,30 @@ test('concurrent calls queue: one at a time, in call order, each with its own ar
   }
 });
 
+test('successive calls copy their own arrays into the buffers the runner handed back: each run sees its input, and output elements the pipeline does not write keep the caller\'s values', async () => {
+  const c = caseNamed('brighten_u8');
+  const p = await Pipeline.load(wasmBytes(c.module), quiet);
+  try {
+    for (let i = 0; i < 8; i++) {
+      const { args, outputs } = prepare(c);
+      args.input.data.forEach((_, j, a) => (a[j] = (j * 7 + i * 31) & 255));
+      args.gain = 0.5 + (i % 6) * 0.5;
+      // Every other call, an output array longer than the buffer: its tail is the caller's.
+      const n = outputs[0].data.length;
+      const out = new Uint8Array(i % 2 ? n + 64 : n).fill(100 + i);
+      args.brighten_u8 = { ...args.brighten_u8, data: out };
+      await p.runAsync(args);
+      const ref = prepare(c);
+      ref.args.input.data.set(args.input.data);
+      p.run({ ...ref.args, gain: args.gain });
+      assert.deepEqual(out.subarray(0, n), ref.outputs[0].data, `call ${i}`);
+      assert.ok(out.subarray(n).every((v) => v === 100 + i), `call ${i}: the tail is untouched`);
+    }
+  } finally {
+    p.dispose();
+  }
+});
+
 test('one runner per pipeline, made on the first runAsync; dispose ends it (and its worker threads) and rejects the calls in flight', async () => {
   await until(() => liveRunners() === 0, 'no runner left by earlier tests');
   const c = caseNamed('bilateral_grid_threads');

@@ -39,3 +39,15 @@ export async function prepare(name) {
 
 /** A thrown value as plain data for the test. */
 export const describe = (e) => ({ name: e?.name, code: e?.code, halideCode: e?.halideCode, message: String(e?.message ?? e) });
+
+/**
+ * `args` with its input buffer (`input`) given every other element of an
+ * array twice its size (stride 2): Halide's default constraint (a dense
+ * innermost dimension) makes the run abort with halide code -8.
+ */
+export function withStridedInput(args) {
+  const { data, shape } = args.input;
+  let stride = 2;
+  const strides = shape.map((e) => ((stride *= e), stride / e));
+  return { ...args, input: { data: new data.constructor(2 * data.length), shape, strides } };
+}

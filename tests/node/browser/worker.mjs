@@ -1,12 +1,13 @@
 // A dedicated module Worker of browser-threads.test.mjs: loads a threaded
 // pipeline here (where Atomics.wait is allowed, so its pool starts) and
-// runs it synchronously: after load, after an abort, after loadSync.
+// runs it synchronously. `{ name, threads }`: after load, after an abort,
+// after loadSync; `{ name, threads, once: true }`: after load only.
 // Replies { ok, ... } or { error }.
 const ready = Promise.all([import('/lib/web.mjs'), import('./harness.mjs')]);
 self.onmessage = async (e) => {
   const [{ Pipeline }, h] = await ready;
   try {
-    const { name, threads } = e.data;
+    const { name, threads, once } = e.data;
     const { args, outputs } = await h.prepare(name);
     const bytes = await (await fetch(await h.wasmUrl(name))).arrayBuffer();
     const t0 = performance.now();
@@ -15,12 +16,16 @@ self.onmessage = async (e) => {
     const t1 = performance.now();
     p.run(args);
     const runMs = performance.now() - t1;
+    if (once) {
+      p.dispose();
+      self.postMessage({ ok: true, loadMs, runMs, output: outputs[0].data });
+      return;
+    }
     // A failed run restarts the pool (a browser starts its workers from the
     // event loop): the run after it, in a later task, finds it ready.
-    const { shape } = args.input;
     let failed = null;
     try {
-      p.run({ ...args, input: { data: new Float32Array(2 * shape[0] * shape[1]), shape, strides: [2, 2 * shape[0]] } });
+      p.run(h.withStridedInput(args));
     } catch (err) {
       failed = h.describe(err);
     }
