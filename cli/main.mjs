@@ -319,7 +319,7 @@ function runOnImage(p, values, img, state = {}) {
       continue;
     }
     state.kind = kind;
-    return { ms, layout: inLayout, image: bufferToImage(args[first.name], first.type, outLayouts[0]) };
+    return { ms, layout: inLayout, image: bufferToImage(args[first.name], first.type, { depth: 16 }) };
   }
   throw new UsageError(`the ${w}x${h} image does not fit ${p.name}: ${refused.join('; ')}`);
 }

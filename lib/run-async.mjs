@@ -203,7 +203,8 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
           }
         }
         call.outputs.forEach((o, i) => o.data.set(m.outputs[i]));
-        call.resolve();
+        // The outputs the worker allocated for those the caller omitted.
+        call.resolve(m.allocated ?? {});
         return;
     }
   }
@@ -258,9 +259,10 @@ export function serveRunner({ loadForRunner, whenPoolReady, post, listen }) {
       }
       const starting = whenPoolReady(pipeline);
       if (starting) await starting;
-      pipeline.run(args);
+      const allocated = { ...pipeline.run(args) };
       const arrays = outputs.map((k) => args[k].data);
-      post({ type: 'done', id, outputs: arrays }, arrays.map((a) => a.buffer));
+      const moved = Object.values(allocated).map((b) => b.data.buffer);
+      post({ type: 'done', id, outputs: arrays, allocated }, [...arrays.map((a) => a.buffer), ...moved]);
     } catch (e) {
       post({ type: 'failed', id, error: { ...serialise(e), loading } });
     }
