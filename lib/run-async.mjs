@@ -31,6 +31,15 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
   const error = (message, code, cause) => new HalideError(message, cause === undefined ? { code } : { code, cause });
   const describe = (e) => String(e instanceof Error ? e.message : e);
 
+  // run() returns the outputs it allocated; the executor returns undefined
+  // when it allocated none (no object crosses from Rust on the hot path),
+  // which becomes one shared, frozen empty object here.
+  const { run } = proto;
+  const NO_OUTPUTS = Object.freeze({});
+  proto.run = function (args) {
+    return run.call(this, args) ?? NO_OUTPUTS;
+  };
+
   proto.allocBuffer = function (...a) {
     const b = allocBuffer.apply(this, a);
     allocated.add(b);

@@ -702,11 +702,6 @@ impl Pipeline {
     }
 }
 
-thread_local! {
-    /// What `run` returns when it allocated no output.
-    static NO_OUTPUTS: JsValue = Object::freeze(&Object::new()).into();
-}
-
 #[wasm_bindgen]
 impl Pipeline {
     /// Compiles and instantiates a pipeline. `bytes`: a `Uint8Array`,
@@ -760,12 +755,13 @@ impl Pipeline {
 
     /// Runs the pipeline. `args` maps every argument name to a buffer
     /// object `{ data, shape, strides?, mins? }` or a scalar. Returns the
-    /// outputs it allocated for those `args` omits, by name (a frozen empty
-    /// object when it allocated none).
+    /// outputs it allocated for those `args` omits, by name, or `undefined`
+    /// when it allocated none (the package's entries turn that into a
+    /// frozen empty object: `lib/run-async.mjs`).
     pub fn run(&self, args: JsValue) -> Result<JsValue, JsValue> {
         match self.run_inner(&args) {
             Ok(Some(outputs)) => Ok(outputs.into()),
-            Ok(None) => Ok(NO_OUTPUTS.with(|o| o.clone())),
+            Ok(None) => Ok(JsValue::UNDEFINED),
             Err(f) => Err(self.report(f)),
         }
     }
