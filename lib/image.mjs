@@ -66,15 +66,22 @@ export function imageToBuffer(img, type, l) {
   const [sx, sy, sc] = l.strides;
   const data = new ARRAYS[type](l.shape.reduce((a, b) => a * b, 1));
   const f = scaleIn(type, depth);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const p = 4 * (y * width + x);
-      const at = x * sx + y * sy;
-      if (l.channels === 1) {
-        // Rec. 601 luma.
-        data[at] = f(Math.round(0.299 * rgba[p] + 0.587 * rgba[p + 1] + 0.114 * rgba[p + 2]));
-      } else {
-        for (let c = 0; c < l.channels; c++) data[at + c * sc] = f(rgba[p + c]);
+  const n = width * height;
+  if (l.channels === 1) {
+    // Rec. 601 luma.
+    for (let i = 0, p = 0; i < n; i++, p += 4) {
+      const x = i % width;
+      data[x * sx + ((i - x) / width) * sy] = f(Math.round(0.299 * rgba[p] + 0.587 * rgba[p + 1] + 0.114 * rgba[p + 2]));
+    }
+  } else {
+    // Channel by channel, row by row.
+    const same = depth === 8 && (type === 'uint8' || type === 'int16' || type === 'int32' || type === 'uint32');
+    for (let c = 0; c < l.channels; c++) {
+      let p = c;
+      for (let y = 0; y < height; y++) {
+        let at = c * sc + y * sy;
+        if (same) for (let x = 0; x < width; x++, at += sx, p += 4) data[at] = rgba[p];
+        else for (let x = 0; x < width; x++, at += sx, p += 4) data[at] = f(rgba[p]);
       }
     }
   }
@@ -129,27 +136,36 @@ export function bufferToImage(buf, type = typeOfArray(buf?.data), { depth = 8, r
   } else if (type === 'bool') f = (v) => (v ? 255 : 0);
   else if (type === 'uint16') f = wide ? (v) => v : (v) => Math.round(v / 257);
   else f = (v) => (v < 0 ? 0 : v > 255 ? 255 : v);
-  const rgba = wide ? new Uint16Array(4 * width * height) : new Uint8ClampedArray(4 * width * height);
   // An 8-bit RGBA output in interleaved order is viewed, not copied.
   if (!wide && type === 'uint8' && channels === 4 && sx === 4 && sy === 4 * width && sc === 1) {
     return { width, height, depth: 8, channels, rgba: new Uint8ClampedArray(data.buffer, data.byteOffset, 4 * width * height) };
   }
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const p = 4 * (y * width + x);
-      const at = x * sx + y * sy;
-      if (channels <= 2) {
-        const g = f(data[at]);
-        rgba[p] = g;
-        rgba[p + 1] = g;
-        rgba[p + 2] = g;
-        rgba[p + 3] = channels === 2 ? f(data[at + sc]) : opaque;
-      } else {
-        for (let c = 0; c < 4; c++) rgba[p + c] = c < channels ? f(data[at + c * sc]) : opaque;
-      }
-    }
+  const rgba = wide ? new Uint16Array(4 * width * height) : new Uint8ClampedArray(4 * width * height);
+  // Integers need no mapping into 8 bits: a Uint8ClampedArray clamps them.
+  const map = !wide && type !== 'uint16' && type !== 'bool' && type !== 'float32' && type !== 'float64' ? null : f;
+  // Channel by channel: gray goes to R and is copied to G and B; a gray
+  // image's second channel is alpha.
+  for (let c = 0; c < channels; c++) plane(rgba, channels === 2 && c === 1 ? 3 : c, data, c * sc, sx, sy, width, height, map);
+  if (channels <= 2) {
+    for (let p = 0; p < rgba.length; p += 4) rgba[p + 1] = rgba[p + 2] = rgba[p];
+  }
+  if (channels === 1 || channels === 3) {
+    for (let p = 3; p < rgba.length; p += 4) rgba[p] = opaque;
   }
   return { width, height, depth: wide ? 16 : 8, channels, rgba };
+}
+
+/** Writes one channel of `data` (from `base`, strides `sx`, `sy`) into every 4th element of `rgba` from `t`. */
+function plane(rgba, t, data, base, sx, sy, width, height, map) {
+  let p = t;
+  for (let y = 0; y < height; y++) {
+    let at = base + y * sy;
+    if (map === null) {
+      for (let x = 0; x < width; x++, at += sx, p += 4) rgba[p] = data[at];
+    } else {
+      for (let x = 0; x < width; x++, at += sx, p += 4) rgba[p] = map(data[at]);
+    }
+  }
 }
 
 /** The lowest and highest finite color sample (alpha left out). */

@@ -141,6 +141,10 @@ test('toImageData maps floats from [0, 1] (or a range) to 0..255 and widens gray
   const rgb = toImageData({ data: new Int16Array([-5, 300, 7]), shape: [1, 1, 3] });
   assert.deepEqual(Array.from(rgb.data), [0, 255, 7, 255]);
   assert.equal(toImageData({ data: new Uint8Array(8), shape: [2, 1, 4], strides: [4, 8, 1] }).colorSpace, 'srgb');
+  // Gray and alpha; planar RGB with padded rows (strides in elements).
+  assert.deepEqual(Array.from(toImageData({ data: new Uint8Array([10, 20, 200, 100]), shape: [2, 1, 2] }).data), [10, 10, 10, 200, 20, 20, 20, 100]);
+  const padded = { data: new Uint8Array([1, 2, 0, 3, 4, 0, 5, 6, 0, 7, 8, 0, 9, 10, 0, 11, 12, 0]), shape: [2, 2, 3], strides: [1, 3, 6] };
+  assert.deepEqual(Array.from(toImageData(padded).data), [1, 5, 9, 255, 2, 6, 10, 255, 3, 7, 11, 255, 4, 8, 12, 255]);
 });
 
 test('the helpers refuse what is not an image with a HalideError', () => {
