@@ -704,9 +704,10 @@ impl Pipeline {
 
 #[wasm_bindgen]
 impl Pipeline {
-    /// Compiles and instantiates a pipeline. `bytes`: a `Uint8Array`,
-    /// `ArrayBuffer`, `WebAssembly.Module`, or a `Response` (or a promise of
-    /// one) from `fetch`.
+    /// Compiles and instantiates a pipeline. `bytes`: a `Uint8Array` (any
+    /// `ArrayBufferView`), `ArrayBuffer`, `WebAssembly.Module`, `Blob`, a
+    /// `URL` or URL string (fetched; see `load_input.js`), or a `Response`
+    /// (or a promise of one) from `fetch`.
     pub async fn load(bytes: JsValue, options: JsValue) -> Result<Pipeline, JsValue> {
         Pipeline::load_inner(bytes, options)
             .await
