@@ -4,6 +4,7 @@
 //   halide-wasm-run run PIPELINE.wasm --input in.png --output out.png [--arg name=value ...]
 //   halide-wasm-run run PIPELINE.wasm --input-raw in.bin --shape 640,480 --type float32 --output out.bin
 //   halide-wasm-run run PIPELINE.wasm --output-dir out/ images/*.png
+//   halide-wasm-run types PIPELINE.wasm [--entry NAME] [-o PIPELINE.d.ts]
 //
 // `main(argv)` returns the exit code or throws a `UsageError` (exit code in
 // `exitCode`) or a `HalideError`; `cli(argv)` turns those into a message on
@@ -14,6 +15,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import { Pipeline, HalideError } from '../lib/node.mjs';
+import { declarationsFor } from './types.mjs';
 import { ARRAYS, IMAGE_TYPES, decodeImage, encodeImage, layout, layoutKinds, imageToBuffer, emptyBuffer, bufferToImage } from './image.mjs';
 
 const PROG = 'halide-wasm-run';
@@ -32,6 +34,7 @@ const USAGE = {
 Commands:
   info PIPELINE.wasm     describe the pipeline's entry point and arguments
   run PIPELINE.wasm      run the pipeline on an image, a raw buffer, or many images
+  types PIPELINE.wasm    write TypeScript declarations of the pipeline's arguments
 
 Options:
   -h, --help             show this help, or a command's with '${PROG} <command> --help'
@@ -47,6 +50,21 @@ Options:
   --json         print it as JSON instead (64-bit integers as strings)
   --entry NAME   the pipeline to describe when the module holds several
   -h, --help     show this help
+
+${EXIT}`,
+  types: `Usage: ${PROG} types PIPELINE.wasm [--entry NAME] [-o FILE.d.ts]
+
+Writes TypeScript declarations for the pipeline, from its metadata: types
+NameArgs (run()'s argument object: each buffer by element type, e.g.
+BufferOf<'uint8'>; scalars as number, bigint for 64-bit integers, boolean
+for bool; scalars with a default and outputs run() can allocate optional),
+NameOutputs (what run() returns) and NamePipeline. Use them with
+  const p: NamePipeline = await Pipeline.load<NameArgs, NameOutputs>(url);
+
+Options:
+  -o, --output FILE   where to write them (default: standard output)
+  --entry NAME        the pipeline to describe when the module holds several
+  -h, --help          show this help
 
 ${EXIT}`,
   run: `Usage:
@@ -93,6 +111,11 @@ const OPTIONS = {
     help: { type: 'boolean', short: 'h' },
     entry: { type: 'string' },
     json: { type: 'boolean' },
+  },
+  types: {
+    help: { type: 'boolean', short: 'h' },
+    entry: { type: 'string' },
+    output: { type: 'string', short: 'o' },
   },
   run: {
     help: { type: 'boolean', short: 'h' },
@@ -242,6 +265,24 @@ function scalars(p, pairs = []) {
   return out;
 }
 
+// ---- types -------------------------------------------------------------
+
+function types(p, path, v) {
+  let text;
+  try {
+    text = declarationsFor(p, { source: basename(path) });
+  } catch (e) {
+    throw new UsageError(`${path}: ${errorText(e)}`, { exitCode: 1 });
+  }
+  if (v.output === undefined) {
+    process.stdout.write(text);
+  } else {
+    writeFile(v.output, text);
+    console.error(`${p.name}: declarations written to ${v.output}`);
+  }
+  return 0;
+}
+
 // ---- running -----------------------------------------------------------
 
 /** The pipeline's buffers: exactly one input, at least one output. */
@@ -324,7 +365,7 @@ function runOnImage(p, values, img, state = {}) {
       continue;
     }
     state.kind = kind;
-    return { ms, layout: inLayout, image: bufferToImage(args[first.name], first.type, outLayouts[0]) };
+    return { ms, layout: inLayout, image: bufferToImage(args[first.name], first.type, { depth: 16 }) };
   }
   throw new UsageError(`the ${w}x${h} image does not fit ${p.name}: ${refused.join('; ')}`);
 }
@@ -499,7 +540,7 @@ export function main(argv) {
     return 0;
   }
   if (!command) throw new UsageError(`no command given\n\n${USAGE.main}`);
-  if (!(command in OPTIONS)) throw new UsageError(`unknown command '${command}'; the commands are info and run ${hint('main')}`);
+  if (!(command in OPTIONS)) throw new UsageError(`unknown command '${command}'; the commands are info, run and types ${hint('main')}`);
   // --help wins over anything else on the line (up to a '--').
   const end = rest.indexOf('--');
   if ((end < 0 ? rest : rest.slice(0, end)).some((a) => a === '--help' || a === '-h')) {
@@ -521,6 +562,10 @@ export function main(argv) {
   if (command === 'info') {
     if (images.length) throw new UsageError(`info takes one PIPELINE.wasm, got also ${images.join(' ')} ${hint('info')}`);
     return info(load(pipelinePath, v.entry), v);
+  }
+  if (command === 'types') {
+    if (images.length) throw new UsageError(`types takes one PIPELINE.wasm, got also ${images.join(' ')} ${hint('types')}`);
+    return types(load(pipelinePath, v.entry), pipelinePath, v);
   }
   checkRunOptions(v, images);
   const threads = parseThreads(v.threads);

@@ -24,4 +24,6 @@ require('./run-async.mjs').installRunAsync({
 // in wasm-bindgen's free() (a bare "null pointer" error).
 if (typeof Symbol.dispose === 'symbol') wasm.Pipeline.prototype[Symbol.dispose] = wasm.Pipeline.prototype.dispose;
 
-module.exports = { Pipeline: wasm.Pipeline, HalideError };
+const { toBuffer, toImageData, useErrorClass } = require('./image.mjs'); // images in one line
+useErrorClass(HalideError);
+module.exports = { Pipeline: wasm.Pipeline, HalideError, toBuffer, toImageData };

@@ -36,6 +36,15 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
   const error = (message, code, cause) => new HalideError(message, cause === undefined ? { code } : { code, cause });
   const describe = (e) => String(e instanceof Error ? e.message : e);
 
+  // run() returns the outputs it allocated; the executor returns undefined
+  // when it allocated none (no object crosses from Rust on the hot path),
+  // which becomes one shared, frozen empty object here.
+  const { run } = proto;
+  const NO_OUTPUTS = Object.freeze({});
+  proto.run = function (args) {
+    return run.call(this, args) ?? NO_OUTPUTS;
+  };
+
   proto.allocBuffer = function (...a) {
     const b = allocBuffer.apply(this, a);
     allocated.add(b);
@@ -226,7 +235,8 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
           }
         }
         call.outputs.forEach((o, i) => o.data.set(m.outputs[i]));
-        call.resolve();
+        // The outputs the worker allocated for those the caller omitted.
+        call.resolve(m.allocated ?? {});
         return;
     }
   }
@@ -293,10 +303,11 @@ export function serveRunner({ loadForRunner, whenPoolReady, post, listen }) {
       }
       const starting = whenPoolReady(pipeline);
       if (starting) await starting;
-      pipeline.run(args);
+      const allocated = { ...pipeline.run(args) };
       const arrays = outputs.map((k) => args[k].data);
       const spare = spareOf(args, outputs);
-      post({ type: 'done', id, outputs: arrays, spare }, [...arrays.map((a) => a.buffer), ...spare]);
+      const moved = Object.values(allocated).map((b) => b.data.buffer);
+      post({ type: 'done', id, outputs: arrays, allocated, spare }, [...arrays.map((a) => a.buffer), ...moved, ...spare]);
     } catch (e) {
       const spare = spareOf(args, []);
       post({ type: 'failed', id, error: { ...serialise(e), loading }, spare }, spare);

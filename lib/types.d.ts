@@ -31,6 +31,26 @@ export type WasmModule = typeof globalThis extends {
 /** `Response` (from `fetch`) where the consumer's typings declare it. */
 export type FetchResponse = GlobalInstance<'Response'>;
 
+/** `Blob` (and so `File`) where the consumer's typings declare it. */
+export type BlobType = GlobalInstance<'Blob'>;
+
+/** `URL` where the consumer's typings declare it. */
+export type URLType = GlobalInstance<'URL'>;
+
+/** `ImageData` where the consumer's typings declare it (the DOM lib), else its fields. */
+export type ImageDataType = [GlobalInstance<'ImageData'>] extends [never]
+  ? { readonly data: Uint8ClampedArray; readonly width: number; readonly height: number; readonly colorSpace: string }
+  : GlobalInstance<'ImageData'>;
+
+/** What a 2-D canvas can draw, where the consumer's typings declare it. */
+export type DrawableImage =
+  | GlobalInstance<'ImageBitmap'>
+  | GlobalInstance<'HTMLCanvasElement'>
+  | GlobalInstance<'OffscreenCanvas'>
+  | GlobalInstance<'HTMLImageElement'>
+  | GlobalInstance<'HTMLVideoElement'>
+  | GlobalInstance<'VideoFrame'>;
+
 /** `Float16Array` where the consumer's typings declare it (TypeScript ≥ 5.7 with `lib: esnext`). */
 export type Float16ArrayType = GlobalInstance<'Float16Array'>;
 
@@ -172,6 +192,22 @@ export interface RunArgs {
   readonly [name: string]: ScalarValue | HalideBuffer | undefined;
 }
 
+/** An output `run` allocated because the caller omitted it (dense, laid out like the first input). */
+export interface OutputBuffer<D extends TypedArray = TypedArray> {
+  data: D;
+  shape: number[];
+  strides: number[];
+  mins: number[];
+}
+
+/**
+ * What `run` returns: the outputs it allocated for those the arguments
+ * omitted, by name (an empty, frozen object when it allocated none).
+ */
+export interface RunOutputs {
+  readonly [name: string]: OutputBuffer;
+}
+
 /** A buffer in the pipeline's own memory, from `Pipeline#allocBuffer`. */
 export type AllocatedBuffer<T extends HalideType = HalideType> = T extends HalideType
   ? {
@@ -291,8 +327,13 @@ export interface PipelineOptions {
 /** What `Pipeline.loadSync` compiles: the module's bytes, or the module. */
 export type ModuleBytes = ArrayBuffer | ArrayBufferView | WasmModule;
 
-/** What `Pipeline.load` compiles: bytes, a module, a `Response` (compiled while it streams), or a promise of one. */
-export type ModuleSource = ModuleBytes | FetchResponse | PromiseLike<ModuleBytes | FetchResponse>;
+/**
+ * What `Pipeline.load` compiles: bytes, a module, a `Response` (compiled
+ * while it streams when it is `application/wasm`), a promise of one, a
+ * `Blob` or `File`, or a `URL` or URL string (fetched; in Node a `file:`
+ * URL, and a string without a scheme is a path).
+ */
+export type ModuleSource = ModuleBytes | FetchResponse | BlobType | URLType | string | PromiseLike<ModuleBytes | FetchResponse>;
 
 /** `Pipeline#stats()`. */
 export interface Stats {
@@ -311,7 +352,7 @@ export interface Stats {
  * default any `RunArgs`) may name the pipeline's own arguments, e.g.
  * `Pipeline.loadSync<{ input: BufferOf<'uint8'>; gain?: number; out: BufferOf<'uint8'> }>(bytes)`.
  */
-export declare class Pipeline<A extends RunArgs = RunArgs> {
+export declare class Pipeline<A extends RunArgs = RunArgs, O extends RunOutputs = RunOutputs> {
   private constructor();
   /**
    * Compiles and instantiates a pipeline. Given a list of builds of it
@@ -319,23 +360,27 @@ export declare class Pipeline<A extends RunArgs = RunArgs> {
    * build needs shared memory, which a page has only when it is
    * cross-origin isolated.
    */
-  static load<A extends RunArgs = RunArgs>(
+  static load<A extends RunArgs = RunArgs, O extends RunOutputs = RunOutputs>(
     bytes: ModuleSource | readonly ModuleSource[],
     options?: PipelineOptions | null,
-  ): Promise<Pipeline<A>>;
-  /** The same, synchronously (Node, workers). */
-  static loadSync<A extends RunArgs = RunArgs>(
+  ): Promise<Pipeline<A, O>>;
+  /** The same, synchronously (Node, workers), from bytes or a compiled module. */
+  static loadSync<A extends RunArgs = RunArgs, O extends RunOutputs = RunOutputs>(
     bytes: ModuleBytes | readonly ModuleBytes[],
     options?: PipelineOptions | null,
-  ): Pipeline<A>;
+  ): Pipeline<A, O>;
   /** The pipeline's name, from its metadata. */
   readonly name: string;
   /** The Halide target the pipeline was compiled for (empty for the JIT flavour). */
   readonly target: string;
   /** The entry point's arguments in call order (a fresh copy on every read). */
   readonly arguments: ArgumentDescriptor[];
-  /** Runs the pipeline; the outputs are written into the caller's buffers. */
-  run(args: A): void;
+  /**
+   * Runs the pipeline; the outputs are written into the caller's buffers.
+   * Outputs the arguments omit are allocated like the first input buffer
+   * and returned by name.
+   */
+  run(args: A): O;
   /**
    * Runs the pipeline in a worker of its own, made on the first call (its
    * arrays are copied there, and the outputs copied back into the
@@ -343,7 +388,7 @@ export declare class Pipeline<A extends RunArgs = RunArgs> {
    * failure rejects. Not for pipelines loaded with `externs` or `trace`,
    * nor for `allocBuffer` buffers.
    */
-  runAsync(args: A): Promise<void>;
+  runAsync(args: A): Promise<O>;
   stats(): Stats;
   /**
    * Allocates a buffer in the pipeline's own memory, for runs without
@@ -358,6 +403,16 @@ export declare class Pipeline<A extends RunArgs = RunArgs> {
   freeBuffer(buffer: AllocatedBuffer): void;
   /** Frees the instance now; every later call throws a `HalideError` with code `'disposed'`. */
   dispose(): void;
+  /** `using p = ...` disposes of it at the end of the block: the same as `dispose()`. */
+  [Symbol.dispose](): void;
+}
+
+declare global {
+  // Declared here too, as @types/node does, so that the declarations
+  // compile with a lib older than esnext.disposable.
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
 }
 
 /** The named `HalideError` codes (a negative number is a Halide error code the pipeline returned). */
@@ -385,3 +440,37 @@ export declare class HalideError extends Error {
   /** For `'callback'`: what the callback threw; for `'trap'`: the engine's error. */
   readonly cause?: unknown;
 }
+
+// -------------------------------------------------------------------- images
+
+/** An image as samples: interleaved RGBA, 8-bit (an `ImageData`'s data) or 16-bit in a `Uint16Array`. */
+export interface ImageLike {
+  readonly data: Uint8ClampedArray | Uint8Array | Uint16Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** What `toBuffer` reads: an `ImageData` or `ImageLike`, or (in browsers) anything a 2-D canvas draws. */
+export type ImageSource = ImageLike | DrawableImage;
+
+export interface ToBufferOptions {
+  /** Which input buffer (default: the pipeline's first). */
+  input?: string;
+  /** For a 3-D input: interleaved RGBA `[w, h, 4]` (default) or planar RGB `[w, h, 3]`. */
+  layout?: 'interleaved' | 'planar';
+}
+
+export interface ToImageDataOptions {
+  /** The float values that become 0 and 255 (default [0, 1]); 'auto': the output's own lowest and highest. */
+  range?: readonly [number, number] | 'auto';
+}
+
+/**
+ * The buffer object a pipeline's input expects, holding `image`: the
+ * input's element type (its typed array is known only at run time, hence
+ * `any`), gray for a 2-D input, RGBA or RGB for a 3-D one.
+ */
+export declare function toBuffer(image: ImageSource, target: Pipeline<any, any> | BufferArgumentDescriptor, options?: ToBufferOptions): HalideBuffer<any>;
+
+/** An `ImageData` of an output buffer (in Node, a plain object with its fields). */
+export declare function toImageData(buffer: HalideBuffer, options?: ToImageDataOptions): ImageDataType;

@@ -9,6 +9,7 @@ import init, {
   threadFailed,
 } from '../pkg/web/halide_wasm_executor.js';
 import { installRunAsync } from './run-async.mjs';
+import { useErrorClass } from './image.mjs';
 
 // (A no-op in the package's own workers, which initialise it first with
 // the compiled executor their creator posted them.)
@@ -25,6 +26,7 @@ export class HalideError extends Error {
   }
 }
 registerErrorClass(HalideError);
+useErrorClass(HalideError);
 
 if (typeof Worker === 'function') {
   // Threaded pipelines run their parallel loops on module Workers running
@@ -77,3 +79,4 @@ installRunAsync({
 if (typeof Symbol.dispose === 'symbol') Pipeline.prototype[Symbol.dispose] = Pipeline.prototype.dispose;
 
 export { Pipeline };
+export { toBuffer, toImageData } from './image.mjs'; // images in one line

@@ -11,6 +11,7 @@
 //! - [`libc`]: the guest's C string and memory functions, in bounded chunks.
 //! - [`read_cache`]: those reads through a cache of pages.
 //! - [`metadata`]: the pipeline's `halide_filter_metadata_t`.
+//! - [`outputs`]: the shape of an output the executor allocates.
 //! - [`wasm_module`]: a module's memory section, bounded to the caller's cap.
 //! - [`trace`]: Halide trace events and trace-file packets.
 //! - [`halide_codes`]: Halide error codes read back from error text.
@@ -24,6 +25,7 @@ pub mod layout;
 pub mod libc;
 pub mod memory;
 pub mod metadata;
+pub mod outputs;
 pub mod read_cache;
 pub mod scalar;
 pub mod trace;

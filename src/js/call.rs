@@ -8,6 +8,7 @@
 use crate::core::error::{Error, Result};
 use crate::core::layout::{BufferHeader, BufferShape, RunLayout, BUFFER_T_SIZE, DIMENSION_T_SIZE};
 use crate::core::metadata::{ArgKind, Metadata};
+use crate::core::outputs;
 use crate::core::scalar;
 use crate::core::types::ElemKind;
 use crate::js::convert::{self, describe};
@@ -73,13 +74,16 @@ pub fn in_allocated(regions: &[(u32, u32)], start: u32, bytes: u64) -> bool {
 /// an argument named `constructor` or `toString` is not read from
 /// `Object.prototype`, nor one from any other prototype. A property whose
 /// reading throws is a `bad-argument` error with the exception as `cause`.
-/// Returns the slots and, by argument index, the caller's data arrays.
+/// Returns the slots, by argument index the caller's data arrays, and the
+/// outputs it allocated for those the caller omitted (see
+/// [`crate::core::outputs`]), as `{ name: { data, shape, strides, mins } }`,
+/// or `None` when it allocated none.
 pub fn plan(
     meta: &Metadata,
     names_js: &[JsValue],
     args: &JsValue,
     guest: Option<GuestBuffers>,
-) -> Result<(Vec<Slot>, Array), Failure> {
+) -> Result<(Vec<Slot>, Array, Option<js_sys::Object>), Failure> {
     if !args.is_object() || args.is_null() {
         return Err(Error::bad_input(format!(
             "run() takes an object of arguments by name, got {}",
@@ -119,6 +123,10 @@ pub fn plan(
     }
     let mut slots = Vec::with_capacity(meta.arguments.len());
     let data = Array::new_with_length(meta.arguments.len() as u32);
+    // The first input buffer's name and shape; the omitted outputs, by
+    // index into `slots` and `meta.arguments`.
+    let mut first_input: Option<(&str, BufferShape)> = None;
+    let mut omitted: Vec<(usize, usize)> = Vec::new();
     for (i, (a, key)) in meta.arguments.iter().zip(names_js).enumerate() {
         if a.name == USER_CONTEXT {
             slots.push(Slot::UserContext);
@@ -152,6 +160,11 @@ pub fn plan(
                 elem,
             });
         } else {
+            if v.is_undefined() && a.kind == ArgKind::Output {
+                omitted.push((slots.len(), i));
+                slots.push(Slot::UserContext); // replaced below
+                continue;
+            }
             if v.is_undefined() {
                 return Err(Error::bad_arg(
                     &a.name,
@@ -179,6 +192,9 @@ pub fn plan(
                 _ => None,
             };
             data.set(i as u32, buf.bytes.into());
+            if a.kind == ArgKind::Input && first_input.is_none() {
+                first_input = Some((a.name.as_str(), buf.shape.clone()));
+            }
             slots.push(Slot::Buffer {
                 shape: buf.shape,
                 output: a.kind == ArgKind::Output,
@@ -186,7 +202,61 @@ pub fn plan(
             });
         }
     }
-    Ok((slots, data))
+    if omitted.is_empty() {
+        return Ok((slots, data, None));
+    }
+    let allocated = js_sys::Object::new();
+    for (slot, i) in omitted {
+        let a = &meta.arguments[i];
+        let elem = a.elem.expect("checked above");
+        let like = first_input.as_ref().map(|(n, s)| (*n, s));
+        let o = outputs::allocated_output(&a.name, a.dimensions as usize, elem.name(), like)?;
+        let buffer = new_buffer(elem, &o).map_err(|e| Failure {
+            error: Error::bad_arg(
+                &a.name,
+                format!(
+                    "the omitted output could not be allocated: {}",
+                    describe(&e)
+                ),
+            ),
+            cause: Some(e),
+            poisoned: false,
+        })?;
+        let buf = convert::buffer_from_js(a, elem, &buffer)?;
+        data.set(i as u32, buf.bytes.into());
+        slots[slot] = Slot::Buffer {
+            shape: buf.shape,
+            output: true,
+            in_guest: None,
+        };
+        let _ = Reflect::set(&allocated, &names_js[i], &buffer);
+    }
+    Ok((slots, data, Some(allocated)))
+}
+
+/// A new zeroed buffer object `{ data, shape, strides, mins }` of `elem`
+/// elements, shaped as `o` says.
+fn new_buffer(elem: ElemKind, o: &outputs::OutputShape) -> Result<JsValue, JsValue> {
+    let len: u64 = if o.shape.contains(&0) {
+        0
+    } else {
+        1 + o
+            .shape
+            .iter()
+            .zip(&o.strides)
+            .map(|(&e, &s)| (e as u64 - 1) * s as u64)
+            .sum::<u64>()
+    };
+    let name = elem.array_kinds()[0].constructor_name();
+    let ctor: Function = Reflect::get(&js_sys::global(), &JsValue::from_str(name))?.dyn_into()?;
+    let data = Reflect::construct(&ctor, &Array::of1(&JsValue::from_f64(len as f64)))?;
+    let list = |v: &[i32]| v.iter().map(|&x| JsValue::from(x)).collect::<Array>();
+    let b = js_sys::Object::new();
+    Reflect::set(&b, &"data".into(), &data)?;
+    Reflect::set(&b, &"shape".into(), &list(&o.shape))?;
+    Reflect::set(&b, &"strides".into(), &list(&o.strides))?;
+    Reflect::set(&b, &"mins".into(), &list(&o.mins))?;
+    Ok(b.into())
 }
 
 /// What went wrong in a call, and whether the instance can still be trusted.

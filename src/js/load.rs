@@ -45,6 +45,21 @@ extern "C" {
 
     #[wasm_bindgen(js_name = cloneResponse, catch)]
     fn clone_response(r: &JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_name = urlOf, catch)]
+    fn url_of(x: &JsValue) -> Result<String, JsValue>;
+
+    #[wasm_bindgen(js_name = fetchSource, catch)]
+    fn fetch_source(url: &str) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(js_name = blobBytes, catch)]
+    fn blob_bytes(b: &JsValue) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(js_name = responseProblem, catch)]
+    fn response_problem(r: &JsValue) -> Result<String, JsValue>;
+
+    #[wasm_bindgen(js_name = isWasmResponse, catch)]
+    fn is_wasm_response(r: &JsValue) -> Result<bool, JsValue>;
 }
 
 /// A compiled module, and the limits of the memory it imports (a threaded
@@ -101,6 +116,9 @@ enum Source {
     Bytes(Uint8Array),
     Response(JsValue),
     Promise(Promise),
+    /// A URL (a `URL`, or a string resolved as [`url_of`] says), absolute.
+    Url(String),
+    Blob(JsValue),
 }
 
 fn source(x: &JsValue) -> Result<Source, Failure> {
@@ -112,8 +130,12 @@ fn source(x: &JsValue) -> Result<Source, Failure> {
         )),
         "response" => Ok(Source::Response(x.clone())),
         "promise" => Ok(Source::Promise(Promise::resolve(x))),
+        "url" => Ok(Source::Url(
+            url_of(x).map_err(|e| unreadable("the module's URL", e))?,
+        )),
+        "blob" => Ok(Source::Blob(x.clone())),
         _ => Err(Error::bad_input(format!(
-            "expected the module as a Uint8Array (or any ArrayBufferView), ArrayBuffer, WebAssembly.Module or Response, got {}",
+            "expected the module as a URL (or URL string), Blob, Uint8Array (or any ArrayBufferView), ArrayBuffer, WebAssembly.Module or Response, got {}",
             crate::js::convert::type_name(x)
         ))
         .into()),
@@ -197,8 +219,8 @@ pub fn compile_sync(x: &JsValue, options: &Options) -> Result<Compiled, Failure>
                 memory_import: memory_import(&b),
             })
         }
-        Source::Response(_) | Source::Promise(_) => Err(Error::bad_input(
-            "loadSync takes the module's bytes or a WebAssembly.Module; use load() for a Response or a promise",
+        Source::Response(_) | Source::Promise(_) | Source::Url(_) | Source::Blob(_) => Err(Error::bad_input(
+            "loadSync takes the module's bytes or a WebAssembly.Module; use load() for a URL, Blob, Response or promise",
         )
         .into()),
     }
@@ -217,6 +239,24 @@ pub async fn compile(x: JsValue, options: &Options) -> Result<Compiled, Failure>
         })?;
         src = source(&v)?;
     }
+    if let Source::Url(url) = src {
+        let fetched = |e: JsValue| Failure {
+            error: Error::bad_input(format!("the module could not be loaded: {}", describe(&e))),
+            cause: Some(e),
+            poisoned: false,
+        };
+        let p = fetch_source(&url).map_err(fetched)?;
+        let v = JsFuture::from(p).await.map_err(fetched)?;
+        src = source(&v)?;
+    }
+    if let Source::Response(r) = &src {
+        let problem = response_problem(r).map_err(|e| unreadable("the Response", e))?;
+        if !problem.is_empty() {
+            return Err(
+                Error::bad_input(format!("the module could not be loaded: {problem}")).into(),
+            );
+        }
+    }
     let bytes = match src {
         Source::Module(_) if capped(options) => return Err(module_refused()),
         Source::Module(module) => {
@@ -225,7 +265,10 @@ pub async fn compile(x: JsValue, options: &Options) -> Result<Compiled, Failure>
                 memory_import: None,
             })
         }
-        Source::Response(r) if !capped(options) => {
+        Source::Response(r)
+            if !capped(options)
+                && is_wasm_response(&r).map_err(|e| unreadable("the Response", e))? =>
+        {
             let copy = clone_response(&r).map_err(|e| unreadable("the Response", e))?;
             let p = Promise::resolve(&r);
             let module: WebAssembly::Module = JsFuture::from(WebAssembly::compile_streaming(&p))
@@ -258,8 +301,18 @@ pub async fn compile(x: JsValue, options: &Options) -> Result<Compiled, Failure>
                 .unchecked_into::<Uint8Array>()
         }
         Source::Bytes(b) => b,
+        Source::Blob(b) => {
+            let p = blob_bytes(&b).map_err(|e| unreadable("the Blob", e))?;
+            JsFuture::from(p)
+                .await
+                .map_err(|e| unreadable("the Blob's bytes", e))?
+                .unchecked_into::<Uint8Array>()
+        }
         Source::Promise(_) => {
             return Err(Error::bad_input("the module's promise resolved to another promise").into())
+        }
+        Source::Url(_) => {
+            return Err(Error::bad_input("the module's URL led to another URL").into())
         }
     };
     let bytes = bounded(bytes, options)?;

@@ -508,7 +508,7 @@ impl Pipeline {
         Ok(())
     }
 
-    fn run_inner(&self, args: &JsValue) -> Result<(), Failure> {
+    fn run_inner(&self, args: &JsValue) -> Result<Option<Object>, Failure> {
         self.check_usable("run")?;
         let mut scratch = self.scratch.take();
         let r = self.run_with(args, &mut scratch);
@@ -516,7 +516,7 @@ impl Pipeline {
         r
     }
 
-    fn run_with(&self, args: &JsValue, scratch: &mut Scratch) -> Result<(), Failure> {
+    fn run_with(&self, args: &JsValue, scratch: &mut Scratch) -> Result<Option<Object>, Failure> {
         // Reading the caller's arguments can run their getters, which may
         // call back into this pipeline, so no borrow of `live` is held
         // across it: the guest memory (to spot allocBuffer data) and the
@@ -526,6 +526,7 @@ impl Pipeline {
             _ => (JsValue::UNDEFINED, Vec::new()),
         };
         scratch.read.resize(self.read_len, 0.0);
+        let mut allocated = None;
         let fast = self.marshal.read_into(args, &memory, &mut scratch.read);
         // Fast-read arguments the same as last time's are not checked again
         // (buffers in the guest excepted: their regions may have changed).
@@ -547,9 +548,11 @@ impl Pipeline {
                         memory: memory.unchecked_ref::<WebAssembly::Memory>().buffer(),
                         regions: &regions,
                     });
-                    let (slots, data) = call::plan(&self.loaded.meta, &self.names_js, args, guest)
-                        .inspect_err(|_| self.marshal.release())?;
+                    let (slots, data, outputs) =
+                        call::plan(&self.loaded.meta, &self.names_js, args, guest)
+                            .inspect_err(|_| self.marshal.release())?;
                     self.marshal.set_data(&data);
+                    allocated = outputs;
                     slots
                 }
             };
@@ -588,7 +591,7 @@ impl Pipeline {
                 }
             }
         }
-        r
+        r.map(|()| allocated)
     }
 
     fn alloc_buffer_inner(
@@ -701,9 +704,10 @@ impl Pipeline {
 
 #[wasm_bindgen]
 impl Pipeline {
-    /// Compiles and instantiates a pipeline. `bytes`: a `Uint8Array`,
-    /// `ArrayBuffer`, `WebAssembly.Module`, or a `Response` (or a promise of
-    /// one) from `fetch`.
+    /// Compiles and instantiates a pipeline. `bytes`: a `Uint8Array` (any
+    /// `ArrayBufferView`), `ArrayBuffer`, `WebAssembly.Module`, `Blob`, a
+    /// `URL` or URL string (fetched; see `load_input.js`), or a `Response`
+    /// (or a promise of one) from `fetch`.
     pub async fn load(bytes: JsValue, options: JsValue) -> Result<Pipeline, JsValue> {
         Pipeline::load_inner(bytes, options)
             .await
@@ -751,9 +755,16 @@ impl Pipeline {
     }
 
     /// Runs the pipeline. `args` maps every argument name to a buffer
-    /// object `{ data, shape, strides?, mins? }` or a scalar.
-    pub fn run(&self, args: JsValue) -> Result<(), JsValue> {
-        self.run_inner(&args).map_err(|f| self.report(f))
+    /// object `{ data, shape, strides?, mins? }` or a scalar. Returns the
+    /// outputs it allocated for those `args` omits, by name, or `undefined`
+    /// when it allocated none (the package's entries turn that into a
+    /// frozen empty object: `lib/run-async.mjs`).
+    pub fn run(&self, args: JsValue) -> Result<JsValue, JsValue> {
+        match self.run_inner(&args) {
+            Ok(Some(outputs)) => Ok(outputs.into()),
+            Ok(None) => Ok(JsValue::UNDEFINED),
+            Err(f) => Err(self.report(f)),
+        }
     }
 
     /// `{ memoryBytes, heapInUseBytes, liveAllocations, runs }`.

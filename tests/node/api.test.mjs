@@ -122,7 +122,8 @@ test('print receives what the pipeline prints; env is the only environment', () 
 
 test('bad modules and options are clear errors', () => {
   rejects(() => Pipeline.loadSync(new Uint8Array([0, 97, 115, 109, 1, 0, 0])), 'bad-module', /not a valid WebAssembly module/);
-  rejects(() => Pipeline.loadSync('brighten.wasm'), 'bad-argument', /expected the module as a Uint8Array \(or any ArrayBufferView\), ArrayBuffer, WebAssembly.Module or Response, got string/);
+  rejects(() => Pipeline.loadSync('brighten.wasm'), 'bad-argument', /loadSync takes the module's bytes or a WebAssembly.Module; use load\(\) for a URL, Blob, Response or promise/);
+  rejects(() => Pipeline.loadSync(42), 'bad-argument', /expected the module as a URL \(or URL string\), Blob, Uint8Array \(or any ArrayBufferView\), ArrayBuffer, WebAssembly.Module or Response, got number/);
   rejects(() => load('brighten_u8', { entry: 'nope' }), 'bad-argument', /no pipeline 'nope'; it has: brighten_u8/);
   rejects(() => load('brighten_u8', { prnt: 1 }), 'bad-argument', /unknown option 'prnt'/);
   rejects(() => load('brighten_u8', { print: 3 }), 'bad-argument', /option 'print': expected a function/);

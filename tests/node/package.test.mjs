@@ -127,6 +127,8 @@ test('the tarball holds what users need and nothing else', () => {
     'lib/runner-node.cjs',
     'lib/runner-worker.cjs',
     'lib/runner-worker.mjs',
+    // toBuffer / toImageData (and the CLI's image layouts).
+    'lib/image.mjs',
     'pkg/node/halide_wasm_executor.js',
     'pkg/node/halide_wasm_executor_bg.wasm',
     'pkg/web/halide_wasm_executor.js',
@@ -166,7 +168,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const { Pipeline, HalideError } = require('${NAME}');
 assert.ok(require.resolve('${NAME}').startsWith(path.join(__dirname, 'node_modules') + path.sep), require.resolve('${NAME}'));
-assert.deepEqual(Object.keys(require('${NAME}')).sort(), ['HalideError', 'Pipeline']);
+assert.deepEqual(Object.keys(require('${NAME}')).sort(), ['HalideError', 'Pipeline', 'toBuffer', 'toImageData']);
 (async () => {
   const fx = await import(${JSON.stringify(fixturesHelper)});
   ${fixtureRun}

@@ -50,7 +50,7 @@ for (const name of ['brighten_u8', 'blur3x3_u16_simd', 'two_outputs', 'every_sca
       const before = inputs.map((a) => a.data.slice());
       const pending = p.runAsync(args);
       assert.ok(pending instanceof Promise);
-      assert.equal(await pending, undefined);
+      assert.deepEqual(await pending, {}, "all outputs given: nothing allocated");
       checkOutputs(c, outputs);
       inputs.forEach((a, i) => assert.deepEqual(a.data, before[i], 'inputs are untouched'));
     } finally {

@@ -1,7 +1,7 @@
 // Mistakes a TypeScript user can make with the API: every line marked
 // `@ts-expect-error` must be a compile error (tsc reports an unused
 // `@ts-expect-error`, so a mistake the types let through fails the check).
-import { Pipeline, HalideError, type BufferOf, type ExternBuffer, type PipelineOptions, type RunArgs } from 'halide-wasm-executor';
+import { Pipeline, HalideError, toBuffer, toImageData, type BufferOf, type ExternBuffer, type PipelineOptions, type RunArgs } from 'halide-wasm-executor';
 
 declare const bytes: Uint8Array;
 declare const p: Pipeline;
@@ -152,3 +152,14 @@ void notYet;
 void declared;
 void wrong;
 void wrong64;
+
+// Images: a layout that does not exist, a range of one value, a number as an image.
+declare const imagePipeline: Pipeline;
+// @ts-expect-error no such layout
+toBuffer({ data: new Uint8Array(4), width: 1, height: 1 }, imagePipeline, { layout: 'diagonal' });
+// @ts-expect-error a range is two numbers
+toImageData({ data: new Float32Array(1), shape: [1, 1] }, { range: [0] });
+// @ts-expect-error not an image
+toBuffer(42, imagePipeline);
+// @ts-expect-error load takes no number
+void Pipeline.load(42);

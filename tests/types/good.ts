@@ -14,6 +14,11 @@ import {
   type RunArgs,
   type Stats,
   type TraceEvent,
+  type RunOutputs,
+  type OutputBuffer,
+  type BufferArgumentDescriptor,
+  toBuffer,
+  toImageData,
 } from 'halide-wasm-executor';
 
 declare const bytes: Uint8Array;
@@ -76,7 +81,7 @@ async function loading(response: Response, module: WebAssembly.Module): Promise<
 
 async function offTheThread(p: Pipeline): Promise<void> {
   const out = new Float32Array(16);
-  const done: Promise<void> = p.runAsync({ input: { data: new Float32Array(16), shape: [4, 4] }, output: { data: out, shape: [4, 4] } });
+  const done: Promise<RunOutputs> = p.runAsync({ input: { data: new Float32Array(16), shape: [4, 4] }, output: { data: out, shape: [4, 4] } });
   await done;
 }
 
@@ -202,3 +207,33 @@ void reuseArguments;
 void errors;
 void typedPipeline;
 void zeroCopy;
+
+// `using` (TS 5.2+): Symbol.dispose is declared on Pipeline.
+async function usingDeclarations(): Promise<void> {
+  using p = await Pipeline.load(bytes);
+  p.run({ gain: 1 });
+  using q = Pipeline.loadSync(bytes);
+  expectType<() => void>(q[Symbol.dispose]);
+}
+
+// Images in one line, and the outputs run allocates.
+async function canvasFilter(ctx: CanvasRenderingContext2D, bitmap: ImageBitmap, img: HTMLImageElement, file: File): Promise<void> {
+  const p = await Pipeline.load(new URL('brighten.wasm', 'https://example.com/'));
+  await Pipeline.load('brighten.wasm');
+  await Pipeline.load(file);
+  await Pipeline.load(new DataView(new ArrayBuffer(8)));
+  const out = p.run({ input: toBuffer(ctx.getImageData(0, 0, w, h), p), gain: 1.5 });
+  ctx.putImageData(toImageData(out.brighten), 0, 0);
+  expectType<RunOutputs>(out);
+  expectType<OutputBuffer>(out.anything);
+  p.run({ input: toBuffer(bitmap, p, { layout: 'planar' }) });
+  p.run({ input: toBuffer(img, p.arguments[0] as BufferArgumentDescriptor, { input: 'input' }) });
+  p.run({ input: toBuffer({ data: new Uint16Array(4), width: 1, height: 1 }, p) });
+  const d: ImageData = toImageData({ data: new Float32Array(4), shape: [2, 2] }, { range: 'auto' });
+  toImageData(out.brighten, { range: [-1, 1] });
+  const later: RunOutputs = await p.runAsync({ gain: 2 });
+  void d;
+  void later;
+}
+void usingDeclarations;
+void canvasFilter;
