@@ -1,5 +1,5 @@
 // ES module entry for Node: the same objects as the CommonJS entry.
 import cjs from './node.cjs';
 
-export const { Pipeline, HalideError } = cjs;
+export const { Pipeline, HalideError, init } = cjs;
 export default cjs;
