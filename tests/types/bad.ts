@@ -1,7 +1,7 @@
 // Mistakes a TypeScript user can make with the API: every line marked
 // `@ts-expect-error` must be a compile error (tsc reports an unused
 // `@ts-expect-error`, so a mistake the types let through fails the check).
-import { Pipeline, HalideError, type BufferOf, type ExternBuffer, type PipelineOptions, type RunArgs } from 'halide-wasm-executor';
+import { Pipeline, HalideError, init, type BufferOf, type ExternBuffer, type PipelineOptions, type RunArgs } from 'halide-wasm-executor';
 
 declare const bytes: Uint8Array;
 declare const p: Pipeline;
@@ -152,3 +152,8 @@ void notYet;
 void declared;
 void wrong;
 void wrong64;
+
+// @ts-expect-error init takes a location or the wasm, not a number
+void init(42);
+// @ts-expect-error 'wasmPaths' is not an init option
+void init({ wasmPaths: '/x/' });
