@@ -10,7 +10,8 @@
 // workers, which the bundler must have emitted); the outputs must equal
 // native Halide's (the fixtures' .bin files). Also: a bad module rejects
 // with a HalideError, and with the executor's wasm missing, load rejects
-// with a HalideError naming its URL (no uncaught error on the page).
+// with a HalideError naming its URL (no uncaught error on the page). The
+// Vite app is also opened from Vite's development server.
 // KEEP_BUNDLER_APPS=1 keeps the built apps (the temporary directory).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -113,6 +114,8 @@ test('the package under Vite, webpack 5, esbuild and no bundler, in a page and a
       page: '/app.html',
     },
   };
+  // (Vite serves public/ in development and copies it into the build.)
+  writeFixtures(join(dir, 'vite', 'public', 'fixtures'));
   for (const app of Object.values(apps)) {
     if (!app.build) continue;
     const d = join(dir, app.dir);
@@ -158,6 +161,33 @@ test('the package under Vite, webpack 5, esbuild and no bundler, in a page and a
       assert.deepEqual(missing, [], 'every request found its file');
     });
   }
+
+  await t.test("Vite's development server (vite dev; cross-origin isolation headers for the threaded pipeline)", async () => {
+    const { createServer } = await import('vite');
+    const server = await createServer({
+      root: join(dir, 'vite'),
+      configFile: false,
+      logLevel: 'error',
+      server: { port: 0, host: '127.0.0.1', headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
+    });
+    await server.listen();
+    servers.push(server);
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const missing = [];
+    page.on('response', (r) => r.status() >= 400 && missing.push(`${r.status()} ${r.url()}`));
+    await page.goto(new URL('index.html', server.resolvedUrls.local[0]).href);
+    const r = await page
+      .waitForFunction(() => window.result, null, { timeout: 60_000 })
+      .then(() => page.evaluate(() => window.result))
+      .catch((e) => assert.fail(`${e.message}\nerrors on the page: ${errors.join('; ')}\nmissing: ${missing.join('; ')}`));
+    await page.close();
+    checkContext(t, 'vite dev: the page', r.page);
+    checkContext(t, 'vite dev: its module Worker', r.worker);
+    assert.deepEqual(errors, [], 'no uncaught error');
+    assert.deepEqual(missing, [], 'every request found its file');
+  });
 
   await t.test("no bundler: the executor's wasm missing: load rejects with a HalideError naming its URL", async () => {
     const server = servers[0];
