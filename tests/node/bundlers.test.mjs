@@ -11,7 +11,9 @@
 // native Halide's (the fixtures' .bin files). Also: a bad module rejects
 // with a HalideError, and with the executor's wasm missing, load rejects
 // with a HalideError naming its URL (no uncaught error on the page). The
-// Vite app is also opened from Vite's development server.
+// Vite app is also opened from Vite's development server. The executor's
+// wasm is fetched by the page and by the app's worker, and by none of the
+// package's own workers (they are posted the compiled module).
 // KEEP_BUNDLER_APPS=1 keeps the built apps (the temporary directory).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -149,6 +151,8 @@ test('the package under Vite, webpack 5, esbuild and no bundler, in a page and a
       page.on('pageerror', (e) => errors.push(e.message));
       const missing = [];
       page.on('response', (r) => r.status() >= 400 && missing.push(`${r.status()} ${r.url()}`));
+      const executorFetches = [];
+      page.on('request', (q) => /\.wasm$/.test(q.url()) && !new URL(q.url()).pathname.startsWith('/fixtures/') && executorFetches.push(q.url()));
       await page.goto(server.url + app.page);
       const r = await page
         .waitForFunction(() => window.result, null, { timeout: 30_000 })
@@ -157,6 +161,9 @@ test('the package under Vite, webpack 5, esbuild and no bundler, in a page and a
       await page.close();
       checkContext(t, `${name}: the page`, r.page);
       checkContext(t, `${name}: its module Worker`, r.worker);
+      // Once by the page and once by the app's worker; the package's own
+      // workers (runAsync's runners, the threads) are handed it compiled.
+      assert.equal(executorFetches.length, 2, `the executor's wasm is fetched by the page and the app's worker only: ${executorFetches.join(', ')}`);
       assert.deepEqual(errors, [], 'no uncaught error');
       assert.deepEqual(missing, [], 'every request found its file');
     });
