@@ -59,10 +59,10 @@ async function start(source) {
       const { baseUrl } = source;
       wasm = source.wasm;
       if (baseUrl !== undefined) {
-        const base = new URL(String(baseUrl), globalThis.location?.href);
-        const base_ = base.href.endsWith('/') ? base : new URL(`${base.href}/`);
-        scripts = { runner: new URL('lib/runner-worker.mjs', base_).href, thread: new URL('lib/thread-worker.mjs', base_).href };
-        wasm ??= new URL('pkg/web/halide_wasm_executor_bg.wasm', base_);
+        const given = new URL(String(baseUrl), globalThis.location?.href);
+        const dir = given.href.endsWith('/') ? given : new URL(`${given.href}/`);
+        scripts = { runner: new URL('lib/runner-worker.mjs', dir).href, thread: new URL('lib/thread-worker.mjs', dir).href };
+        wasm ??= new URL('pkg/web/halide_wasm_executor_bg.wasm', dir);
       }
     }
     if (wasm === undefined) wasm = new URL('../pkg/web/halide_wasm_executor_bg.wasm', import.meta.url);
