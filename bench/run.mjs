@@ -336,7 +336,7 @@ async function loadRow() {
 // the 10 row (a linear first-fit scan, like the C++ executor's, grows with
 // the number of blocks).
 async function allocatorRow() {
-  const { benchAllocator } = createRequire(import.meta.url)('../pkg/node/halide_wasm_executor.js');
+  const { benchAllocator } = createRequire(import.meta.url)('../lib/executor-node.cjs');
   const pairs = QUICK ? 20000 : 200000;
   const median = (live) => {
     const r = [];

@@ -1,6 +1,7 @@
 'use strict';
-// CommonJS entry for Node: the wasm-bindgen Node build plus HalideError.
-const wasm = require('../pkg/node/halide_wasm_executor.js');
+// CommonJS entry for Node: the executor (initialised synchronously by
+// executor-node.cjs) plus HalideError.
+const wasm = require('./executor-node.cjs');
 
 /** Every error the executor raises. `code` is Halide's negative error code or a string such as 'bad-argument', 'trap', 'abort'. */
 class HalideError extends Error {
@@ -26,4 +27,8 @@ if (typeof Symbol.dispose === 'symbol') wasm.Pipeline.prototype[Symbol.dispose] 
 
 const { toBuffer, toImageData, useErrorClass } = require('./image.mjs'); // images in one line
 useErrorClass(HalideError);
-module.exports = { Pipeline: wasm.Pipeline, HalideError, toBuffer, toImageData };
+// The browser entry's init(), for code written for both: in Node the
+// executor is ready as soon as the package is loaded.
+const init = () => Promise.resolve();
+
+module.exports = { Pipeline: wasm.Pipeline, HalideError, init, toBuffer, toImageData };

@@ -1,5 +1,5 @@
 // ES module entry for Node: the same objects as the CommonJS entry.
 import cjs from './node.cjs';
 
-export const { Pipeline, HalideError, toBuffer, toImageData } = cjs;
+export const { Pipeline, HalideError, init, toBuffer, toImageData } = cjs;
 export default cjs;

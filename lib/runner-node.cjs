@@ -9,7 +9,8 @@ const path = require('node:path');
 const live = new Set();
 
 function createRunner({ onMessage, onError }) {
-  const w = new Worker(path.join(__dirname, 'runner-worker.cjs'));
+  // The compiled executor goes with it: the worker compiles nothing again.
+  const w = new Worker(path.join(__dirname, 'runner-worker.cjs'), { workerData: { executor: require('./executor-node.cjs').executorModule() } });
   w.unref();
   live.add(w);
   let ended = false;

@@ -4,7 +4,7 @@
 // the runs its pipeline posts (run-async.mjs).
 const { parentPort } = require('node:worker_threads');
 require('./node.cjs');
-const wasm = require('../pkg/node/halide_wasm_executor.js');
+const wasm = require('./executor-node.cjs');
 const { serveRunner } = require('./run-async.mjs');
 
 serveRunner({

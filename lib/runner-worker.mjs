@@ -1,29 +1,31 @@
 // runAsync's runner in a browser (a module Worker started by web.mjs): the
 // whole package (so that a threaded pipeline starts its worker threads from
 // here, where Atomics.wait is allowed), serving the runs its pipeline posts
-// (run-async.mjs). onmessage is set before anything is imported (an import
-// waits, and messages would go by meanwhile); the first message, the
-// pipeline, brings the compiled executor, which initialises the executor
-// before web.mjs (whose own initialisation is then a no-op).
-const early = [];
-let deliver = (m) => early.push(m);
-self.onmessage = (e) => deliver(e.data);
+// (run-async.mjs). Static imports only and no top-level await (a bundler
+// may make this worker a classic script: Vite's default worker format), so
+// onmessage is set before the first message can arrive. The first message,
+// the pipeline, brings the compiled executor (and where the package's
+// worker scripts are): the executor is initialised from it, never fetched.
+import { loadForRunner, whenPoolReady } from '../pkg/web/halide_wasm_executor.js';
+import { serveRunner } from './run-async.mjs';
+import { initFromCreator } from './web.mjs';
 
-const first = await new Promise((resolve) => {
-  deliver = (m) => {
-    early.push(m);
-    resolve(m);
-  };
-});
-const glue = await import('../pkg/web/halide_wasm_executor.js');
-await glue.default({ module_or_path: first.executor ?? new URL('../pkg/web/halide_wasm_executor_bg.wasm', import.meta.url) });
-const [{ serveRunner }] = await Promise.all([import('./run-async.mjs'), import('./web.mjs')]);
+let ready = null;
 serveRunner({
-  loadForRunner: glue.loadForRunner,
-  whenPoolReady: glue.whenPoolReady,
+  loadForRunner: async (module, memory, options) => {
+    await ready;
+    return loadForRunner(module, memory, options);
+  },
+  whenPoolReady,
   post: (m, transfer) => self.postMessage(m, transfer),
   listen: (f) => {
-    deliver = f;
-    for (const m of early.splice(0)) f(m);
+    self.onmessage = (e) => {
+      const m = e.data;
+      if (m && m.type === 'load') {
+        ready = initFromCreator(m.executor, m.scripts);
+        ready.catch(() => {}); // (the run that follows reports it)
+      }
+      f(m);
+    };
   },
 });

@@ -1,9 +1,11 @@
 'use strict';
 // One worker thread of a threaded pipeline, in Node (started by
-// threads-node.cjs): it loads the executor and spends its life in
-// threadWorkerMain, which instantiates the pipeline's module on the shared
-// memory and serves pthread_create until the pool ends.
+// threads-node.cjs, with the compiled executor in its workerData): it
+// initialises the executor from it and spends its life in threadWorkerMain,
+// which instantiates the pipeline's module on the shared memory and serves
+// pthread_create until the pool ends.
 const { workerData } = require('node:worker_threads');
-const wasm = require('../pkg/node/halide_wasm_executor.js');
+const wasm = require('./executor-node.cjs');
 
-wasm.threadWorkerMain(workerData);
+const { executor, ...data } = workerData;
+wasm.threadWorkerMain(data);

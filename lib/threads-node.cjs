@@ -11,7 +11,8 @@ const live = new Set();
 
 function install(wasm) {
   const spawn = (data) => {
-    const w = new Worker(path.join(__dirname, 'thread-worker.cjs'), { workerData: data });
+    // The compiled executor goes with it: the worker compiles nothing again.
+    const w = new Worker(path.join(__dirname, 'thread-worker.cjs'), { workerData: { ...data, executor: wasm.executorModule() } });
     w.unref();
     live.add(w);
     w.on('exit', () => live.delete(w));

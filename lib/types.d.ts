@@ -423,7 +423,8 @@ export type HalideErrorCode =
   | 'bad-module'
   | 'out-of-memory'
   | 'callback'
-  | 'disposed';
+  | 'disposed'
+  | 'init';
 
 /** Every error the executor raises. */
 export declare class HalideError extends Error {
@@ -474,3 +475,28 @@ export declare function toBuffer(image: ImageSource, target: Pipeline<any, any> 
 
 /** An `ImageData` of an output buffer (in Node, a plain object with its fields). */
 export declare function toImageData(buffer: HalideBuffer, options?: ToImageDataOptions): ImageDataType;
+// ------------------------------------------------------------ the executor
+
+/** Where the executor's own wasm is, or the wasm itself, for `init`. */
+export type ExecutorSource =
+  | string
+  | GlobalInstance<'URL'>
+  | ModuleSource;
+
+/** `init`'s options: the executor's wasm, and where a copy of the package's `lib/` and `pkg/` is served. */
+export interface InitOptions {
+  /** The executor's wasm (default: `pkg/web/halide_wasm_executor_bg.wasm` under `baseUrl`, else beside the package's glue). */
+  wasm?: ExecutorSource;
+  /** The URL of a copy of the package's `lib/` and `pkg/` directories served as files: the wasm and the package's worker scripts are taken from there (for bundlers that copy neither, e.g. esbuild). */
+  baseUrl?: string | GlobalInstance<'URL'>;
+}
+
+/**
+ * Loads the executor's own wasm (once; later calls resolve at once; after a
+ * failure the next call tries again). `Pipeline.load` calls it by itself;
+ * call it first to say where that wasm is, or to hand it over, and before
+ * `Pipeline.loadSync` in a browser. A failure rejects with a `HalideError`
+ * of code `'init'` naming the URL. In Node the executor is ready when the
+ * package is loaded, and `init()` resolves at once.
+ */
+export declare function init(source?: ExecutorSource | InitOptions): Promise<void>;

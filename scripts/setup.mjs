@@ -7,7 +7,7 @@
 //   - Debian's chromium and chromium-driver for browser tests (apt-get)
 //   - the Halide compiler and numpy from PyPI (pip), for the README's
 //     examples and the fixture generator
-//   - pkg/node and pkg/web, rebuilt when a source is newer than the build
+//   - pkg/web (the executor's one build), rebuilt when a source is newer than the build
 //
 // Usage: node scripts/setup.mjs [--browser] [--python] [--build] [--force-build]
 import { spawnSync } from 'node:child_process';
@@ -91,30 +91,34 @@ function newest(dir) {
   return t;
 }
 
-/** Builds pkg/node and pkg/web (release, optimised by binaryen's wasm-opt) when stale. */
+/**
+ * Builds pkg/web (release, optimised by binaryen's wasm-opt) when stale: the
+ * package's one build of the executor, used by browsers and bundlers
+ * (lib/web.mjs) and by Node (lib/executor-node.cjs require()s the same
+ * ES module glue and initialises it synchronously from the same wasm).
+ */
 export function build({ force = false } = {}) {
   const sources = Math.max(newest(join(root, 'src')), statSync(join(root, 'Cargo.toml')).mtimeMs);
-  for (const [target, dir] of [['nodejs', 'pkg/node'], ['web', 'pkg/web']]) {
-    const stamp = join(root, dir, 'halide_wasm_executor_bg.wasm');
-    if (!force && existsSync(stamp) && statSync(stamp).mtimeMs >= sources) continue;
-    log(`building ${dir} (wasm-pack --target ${target})`);
+  const dir = 'pkg/web';
+  const stamp = join(root, dir, 'halide_wasm_executor_bg.wasm');
+  // The Node build of earlier versions (the same wasm a second time).
+  rmSync(join(root, 'pkg', 'node'), { recursive: true, force: true });
+  if (force || !existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
+    log(`building ${dir} (wasm-pack --target web)`);
     // wasm-bindgen adds JS snippets but never removes old ones.
     rmSync(join(root, dir, 'snippets'), { recursive: true, force: true });
-    run('wasm-pack', ['build', '--release', '--target', target, '--out-dir', dir, '--no-pack', '--weak-refs']);
+    run('wasm-pack', ['build', '--release', '--target', 'web', '--out-dir', dir, '--no-pack', '--weak-refs']);
   }
   // wasm-pack writes a `*` .gitignore into its output, which npm pack would
   // honour, leaving the package without its wasm: the build is ours to ship.
+  rmSync(join(root, dir, '.gitignore'), { force: true });
   // wasm-bindgen also copies our package.json's dependencies into a
-  // package.json there (it does so for crates with JS snippets); the root
-  // package.json is the only one that means anything.
-  for (const dir of ['pkg/node', 'pkg/web']) {
-    rmSync(join(root, dir, '.gitignore'), { force: true });
-    rmSync(join(root, dir, 'package.json'), { force: true });
-  }
-  // The executor's JavaScript half is an ES module (src/js/marshal.js),
-  // which the CommonJS Node build require()s (Node >= 20.19): say so, or
-  // the root package.json's "type": "commonjs" would apply to it.
-  writeFileSync(join(root, 'pkg/node/snippets/package.json'), '{ "type": "module" }\n');
+  // package.json there (it does so for crates with JS snippets). What the
+  // directory needs instead is to say that its .js files are ES modules
+  // (the root package.json says "type": "commonjs"): webpack refuses ES
+  // module syntax in a CommonJS scope, and Node's require() of the glue
+  // (lib/executor-node.cjs) needs to know it.
+  writeFileSync(join(root, dir, 'package.json'), '{ "type": "module" }\n');
 }
 
 export function setup({ browser = false, python = false, doBuild = false, forceBuild = false } = {}) {

@@ -396,7 +396,7 @@ test('10,000 runs keep memory and heap flat, failures included; dispose ends it'
 test('disposed and dropped pipelines free their instance and import closures', async () => {
   const { createRequire } = await import('node:module');
   const { spawnSync } = await import('node:child_process');
-  const { liveInstances } = createRequire(import.meta.url)('../../pkg/node/halide_wasm_executor.js');
+  const { liveInstances } = createRequire(import.meta.url)('../../lib/executor-node.cjs');
   const base = liveInstances();
   const p = load('bench_tiny');
   assert.equal(liveInstances(), base + 1);
@@ -406,7 +406,7 @@ test('disposed and dropped pipelines free their instance and import closures', a
   // FinalizationRegistry), which only a process with --expose-gc can force.
   const script = `
     const { Pipeline } = require('halide-wasm-executor');
-    const { liveInstances } = require('./pkg/node/halide_wasm_executor.js');
+    const { liveInstances } = require('./lib/executor-node.cjs');
     const bytes = require('fs').readFileSync('fixtures/bench_tiny.wasm');
     const base = liveInstances();
     (() => { for (let i = 0; i < 20; i++) Pipeline.loadSync(bytes); })();
@@ -426,7 +426,7 @@ test('a guest that faults or aborts inside a C library import is freed with its 
   // guest through a reference they must drop before throwing (a throw runs
   // no destructors): a leaked one would keep every failed instance alive.
   const { createRequire } = await import('node:module');
-  const { liveInstances } = createRequire(import.meta.url)('../../pkg/node/halide_wasm_executor.js');
+  const { liveInstances } = createRequire(import.meta.url)('../../lib/executor-node.cjs');
   const base = liveInstances();
   const c = caseNamed('too_small');
   const p = Pipeline.loadSync(wasmBytes(c.module), { print: () => {} });

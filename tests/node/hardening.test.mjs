@@ -11,7 +11,7 @@ import { Pipeline, HalideError } from 'halide-wasm-executor';
 import { aotModule } from './handmade.mjs';
 import { wasmBytes, caseNamed, prepare, optionsFor, compare } from './fixtures.mjs';
 
-const { liveInstances, executorMemoryBytes } = createRequire(import.meta.url)('../../pkg/node/halide_wasm_executor.js');
+const { liveInstances, executorMemoryBytes } = createRequire(import.meta.url)('../../lib/executor-node.cjs');
 const quiet = { print: () => {} };
 
 /** `fn` throws (or rejects with) a HalideError of `code` whose message matches `re`; returns it. */

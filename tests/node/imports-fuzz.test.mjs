@@ -40,7 +40,7 @@ import { rng } from './rng.mjs';
 
 const require = createRequire(import.meta.url);
 // The diagnostics are exports of the wasm-bindgen build, not of the package.
-const diagnostics = require('../../pkg/node/halide_wasm_executor.js');
+const diagnostics = require('../../lib/executor-node.cjs');
 
 const CASES = Number(process.env.FUZZ_CASES ?? 3000);
 const SEED = Number(process.env.FUZZ_SEED ?? 1);

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 
 // The package's internal build, for `benchAllocator`: a call that makes the
 // executor's own memory grow.
-const { benchAllocator } = createRequire(import.meta.url)('../../pkg/node/halide_wasm_executor.js');
+const { benchAllocator } = createRequire(import.meta.url)('../../lib/executor-node.cjs');
 
 const quiet = { print: () => {} };
 

@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -113,6 +113,7 @@ test('the tarball holds what users need and nothing else', () => {
     ...(existsSync(join(root, 'LICENSE')) ? ['LICENSE'] : []),
     'lib/node.cjs',
     'lib/node.mjs',
+    'lib/executor-node.cjs',
     'lib/web.mjs',
     'lib/types.d.ts',
     'lib/node.d.cts',
@@ -129,8 +130,8 @@ test('the tarball holds what users need and nothing else', () => {
     'lib/runner-worker.mjs',
     // toBuffer / toImageData (and the CLI's image layouts).
     'lib/image.mjs',
-    'pkg/node/halide_wasm_executor.js',
-    'pkg/node/halide_wasm_executor_bg.wasm',
+    // The executor's one build, for Node and browsers alike.
+    'pkg/web/package.json',
     'pkg/web/halide_wasm_executor.js',
     'pkg/web/halide_wasm_executor_bg.wasm',
   ];
@@ -139,19 +140,16 @@ test('the tarball holds what users need and nothing else', () => {
     p.replace(/^\.\//, ''),
   );
   needed.push(...bins);
-  // The executor's JavaScript half (wasm-bindgen snippets), one per build.
-  const optional = [
-    /^pkg\/(node|web)\/snippets\/halide_wasm_executor-[0-9a-f]+\/src\/js\/(marshal|libc|module_imports|load_input|shared_heap|threads)\.js$/,
-    /^pkg\/node\/snippets\/package\.json$/,
-  ];
+  // The executor's JavaScript half (wasm-bindgen snippets).
+  const optional = [/^pkg\/web\/snippets\/halide_wasm_executor-[0-9a-f]+\/src\/js\/(marshal|libc|module_imports|load_input|shared_heap|threads)\.js$/];
   if ((pkg.files ?? []).some((f) => /^\.?\/?cli\/?$/.test(f))) optional.push(/^cli\/[\w.-]+\.(m?js|cjs)$/);
 
   const { files } = pack();
-  for (const build of ['node', 'web']) {
-    for (const js of ['marshal.js', 'libc.js', 'module_imports.js']) {
-      assert.ok(files.some((f) => f.startsWith(`pkg/${build}/snippets/`) && f.endsWith(`/${js}`)), `pkg/${build} ships ${js}`);
-    }
+  for (const js of ['marshal.js', 'libc.js', 'module_imports.js']) {
+    assert.ok(files.some((f) => f.startsWith('pkg/web/snippets/') && f.endsWith(`/${js}`)), `pkg/web ships ${js}`);
   }
+  // The executor's wasm once: Node reads the browser build's.
+  assert.deepEqual(files.filter((f) => f.endsWith('.wasm')), ['pkg/web/halide_wasm_executor_bg.wasm']);
   const missing = needed.filter((f) => !files.includes(f));
   assert.deepEqual(missing, [], `missing from the tarball, which holds:\n${files.join("\n")}`);
   const extra = files.filter((f) => !needed.includes(f) && !optional.some((re) => re.test(f)));
@@ -168,7 +166,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const { Pipeline, HalideError } = require('${NAME}');
 assert.ok(require.resolve('${NAME}').startsWith(path.join(__dirname, 'node_modules') + path.sep), require.resolve('${NAME}'));
-assert.deepEqual(Object.keys(require('${NAME}')).sort(), ['HalideError', 'Pipeline', 'toBuffer', 'toImageData']);
+assert.deepEqual(Object.keys(require('${NAME}')).sort(), ['HalideError', 'Pipeline', 'init', 'toBuffer', 'toImageData']);
 (async () => {
   const fx = await import(${JSON.stringify(fixturesHelper)});
   ${fixtureRun}
@@ -191,6 +189,61 @@ const fx = await import(${JSON.stringify(fixturesHelper)});
 ${fixtureRun}
 `,
   );
+});
+
+test("installed from the tarball: import('halide-wasm-executor/web') works in Node too (init first for loadSync)", () => {
+  runInConsumer(
+    'web.mjs',
+    `import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+const web = await import('${NAME}/web');
+const { Pipeline, HalideError, init } = web;
+const fx = await import(${JSON.stringify(fixturesHelper)});
+const c = fx.caseNamed('brighten_u8');
+// Before the executor is initialised, loadSync says what to do.
+assert.throws(() => Pipeline.loadSync(fx.wasmBytes(c.module)), (e) => e instanceof HalideError && e.code === 'init' && /await init\\(\\)/.test(e.message));
+const p = await Pipeline.load(fx.wasmBytes(c.module), { print() {} });
+const { args, outputs } = fx.prepare(c);
+p.run(args);
+for (const o of outputs) assert.equal(fx.compare(o.type, o.data, o.expected, c.tolerance), null, o.name);
+await init();
+assert.equal(Pipeline.loadSync(fx.wasmBytes(c.module)).name, 'brighten_u8');
+// Having no top-level await, the browser entry is require()able too (Node >= 20.19).
+assert.equal(createRequire(import.meta.url)('${NAME}/web').Pipeline, Pipeline);
+console.log('ok');
+`,
+  );
+});
+
+test('installed without optional dependencies: the library works; the CLI names what to install', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  assert.deepEqual(pkg.dependencies ?? {}, {}, 'the library has no runtime dependencies');
+  assert.deepEqual(Object.keys(pkg.optionalDependencies ?? {}).sort(), ['cli-progress', 'jpeg-js', 'pngjs']);
+  const { tgz } = pack();
+  const dir = tempDir('hwe-no-optional-');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '0.0.0', private: true }));
+  let r = sh('npm', ['install', '--no-audit', '--no-fund', '--omit=optional', tgz], { cwd: dir, timeout: 120_000 });
+  assert.equal(r.status, 0, r.output);
+  assert.equal(existsSync(join(dir, 'node_modules', 'pngjs')), false, 'pngjs was left out');
+  writeFileSync(
+    join(dir, 'check.cjs'),
+    `const { Pipeline } = require('${NAME}');
+const fs = require('node:fs');
+const p = Pipeline.loadSync(fs.readFileSync(${JSON.stringify(join(root, 'fixtures', 'brighten_u8.wasm'))}));
+import('${NAME}').then((m) => { if (m.Pipeline !== Pipeline || p.name !== 'brighten_u8') process.exit(1); console.log('ok'); });
+`,
+  );
+  r = sh(process.execPath, ['check.cjs'], { cwd: dir });
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.stdout, /^ok$/m, r.output);
+  r = sh(join(dir, 'node_modules', '.bin', 'halide-wasm-run'), ['info', join(root, 'fixtures', 'brighten_u8.wasm')], { cwd: dir });
+  assert.equal(r.status, 2, r.output);
+  assert.match(r.stderr, /npm install pngjs jpeg-js cli-progress/, r.output);
+  assert.match(r.stderr, /optional dependencies of halide-wasm-executor/, r.output);
+  // With them (a default install, above), the same command works.
+  r = sh(join(install(), 'node_modules', '.bin', 'halide-wasm-run'), ['info', join(root, 'fixtures', 'brighten_u8.wasm')]);
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.stdout, /brighten_u8/, r.output);
 });
 
 test('installed from the tarball: TypeScript resolves the types for import and require', () => {
@@ -238,6 +291,27 @@ export { p };
   assert.equal(r.status, 0, r.output);
 });
 
+test('npm pack refuses to pack without the built executor (prepack)', () => {
+  // A copy of the package's sources without pkg/, as a fresh clone has it.
+  const dir = tempDir('hwe-unbuilt-');
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'lib', 'bin', 'cli', 'scripts/prepack.mjs']) {
+    if (existsSync(join(root, f))) cpSync(join(root, f), join(dir, f), { recursive: true });
+  }
+  const r = sh('npm', ['pack', '--pack-destination', dir], { cwd: dir });
+  assert.notEqual(r.status, 0, r.output);
+  assert.match(r.output, /pkg\/web\/halide_wasm_executor_bg\.wasm is missing/);
+  assert.match(r.output, /npm run build/);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tgz')), [], 'no tarball was made');
+});
+
+test('no top-level await in the browser scripts: esbuild bundles each as an es2020 IIFE', () => {
+  // (An IIFE cannot await at its top level; es2020 has no top-level await.)
+  for (const entry of ['lib/web.mjs', 'lib/runner-worker.mjs', 'lib/thread-worker.mjs']) {
+    const r = sh(bin('esbuild'), [entry, '--bundle', '--format=iife', '--target=es2020', '--log-level=error'], { maxBuffer: 64 << 20 });
+    assert.equal(r.status, 0, r.output.slice(0, 4000));
+  }
+});
+
 // ---------------------------------------------------------------- linters
 
 test('publint: no errors or warnings', () => {
@@ -253,10 +327,10 @@ test('arethetypeswrong: the main entry point has no problems in any resolution m
 });
 
 test('arethetypeswrong: ./web has no problems beyond being ESM-only', () => {
-  // lib/web.mjs is an ES module with top-level await (it initialises the
-  // wasm before it finishes loading), so by design:
+  // lib/web.mjs is an ES module, so by design:
   // - cjs-resolves-to-esm: `require('halide-wasm-executor/web')` resolves to
-  //   an ES module (node16 from CJS); CommonJS code reaches it with import().
+  //   an ES module (node16 from CJS; Node >= 20.19 require()s it, having no
+  //   top-level await; CommonJS code may also use import()).
   // - no-resolution: node10 resolution ignores "exports" and finds no
   //   web/ directory. (The main entry has "types" for node10 and is checked
   //   with no rules ignored above.)

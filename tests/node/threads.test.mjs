@@ -12,7 +12,7 @@ import { wat, metadataBlock, dataString } from './handmade.mjs';
 
 const require = createRequire(import.meta.url);
 const { liveWorkers } = require('../../lib/threads-node.cjs');
-const { liveInstances } = require('../../pkg/node/halide_wasm_executor.js');
+const { liveInstances } = require('../../lib/executor-node.cjs');
 const quiet = { print: () => {} };
 
 const threadedCases = manifest.cases.filter((c) => manifest.modules[c.module].threads);

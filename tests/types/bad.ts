@@ -1,7 +1,7 @@
 // Mistakes a TypeScript user can make with the API: every line marked
 // `@ts-expect-error` must be a compile error (tsc reports an unused
 // `@ts-expect-error`, so a mistake the types let through fails the check).
-import { Pipeline, HalideError, toBuffer, toImageData, type BufferOf, type ExternBuffer, type PipelineOptions, type RunArgs } from 'halide-wasm-executor';
+import { Pipeline, HalideError, init, toBuffer, toImageData, type BufferOf, type ExternBuffer, type PipelineOptions, type RunArgs } from 'halide-wasm-executor';
 
 declare const bytes: Uint8Array;
 declare const p: Pipeline;
@@ -163,3 +163,7 @@ toImageData({ data: new Float32Array(1), shape: [1, 1] }, { range: [0] });
 toBuffer(42, imagePipeline);
 // @ts-expect-error load takes no number
 void Pipeline.load(42);
+// @ts-expect-error init takes a location or the wasm, not a number
+void init(42);
+// @ts-expect-error 'wasmPaths' is not an init option
+void init({ wasmPaths: '/x/' });

@@ -19,3 +19,14 @@ const e: Error = new web.HalideError('q: gone', { code: 'disposed' });
 const r: Pipeline = q;
 
 export { same, sameError, e, r };
+
+// init: where the executor's wasm is, or the wasm itself.
+await web.init();
+await web.init('/static/halide_wasm_executor_bg.wasm');
+await web.init(new URL('https://example.com/x.wasm'));
+await web.init(fetch('/x.wasm'));
+await web.init(new Uint8Array(8));
+await web.init({ baseUrl: '/halide-wasm-executor/' });
+await web.init({ wasm: new URL('https://example.com/x.wasm'), baseUrl: new URL('https://example.com/') });
+const initCode: web.HalideErrorCode = 'init';
+export { initCode };

@@ -1,0 +1,24 @@
+import * as hwe from 'halide-wasm-executor';
+import { check } from '../common/check.js';
+
+async function main() {
+  if (new URLSearchParams(location.search).has('missing-wasm')) {
+    // The executor's wasm is not where init says: load rejects, naming the URL.
+    hwe.init('/nowhere/executor.wasm').catch(() => {});
+    try {
+      await hwe.Pipeline.load(fetch('/fixtures/brighten_u8.wasm'));
+      return { loaded: true };
+    } catch (e) {
+      return { name: e.name, code: e.code, message: e.message, isHalideError: e instanceof hwe.HalideError };
+    }
+  }
+  const page = await check(hwe);
+  // Module workers do not see the page's import map: the worker imports the file.
+  const worker = await new Promise((resolve) => {
+    const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    w.onmessage = (e) => resolve(e.data);
+    w.onerror = (e) => resolve({ error: e.message || 'the worker failed to load' });
+  });
+  return { page, worker };
+}
+window.result = main();
