@@ -105,11 +105,14 @@ function pathToFileUrl(path) {
 /// with an Error naming the URL.
 export function fetchSource(url) {
   if (inNode && url.startsWith('file:')) {
-    return import('node:fs/promises').then(
-      (fs) => fs.readFile(new URL(url)).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
-    ).catch((e) => {
-      throw new Error(`${url} could not be read: ${e && e.message}`, { cause: e });
-    });
+    // process.getBuiltinModule, not import('node:fs'): bundlers of web apps
+    // follow an import() and fail on a node: module.
+    return Promise.resolve()
+      .then(() => process.getBuiltinModule('node:fs').promises.readFile(new URL(url)))
+      .then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength))
+      .catch((e) => {
+        throw new Error(`${url} could not be read: ${e && e.message}`, { cause: e });
+      });
   }
   if (typeof fetch !== 'function') return Promise.reject(new Error(`${url} could not be fetched: this host has no fetch()`));
   return fetch(url).catch((e) => {
