@@ -1,6 +1,6 @@
 // The package in web apps, as a user gets it: the tarball `npm pack` makes,
 // installed into a fresh project, imported by a tiny app (tests/bundlers/)
-// built by each bundler with no configuration beyond what the README shows
+// built by each bundler with the README's own commands (its `sh app=NAME` blocks, run as written)
 // (Vite, webpack 5, esbuild; and no bundler: the files served as they are
 // installed), served cross-origin isolated (scripts/serve.mjs) and opened
 // in Debian's Chromium (playwright-core). In the page and in a module
@@ -18,12 +18,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
 import { caseNamed, compare, fixturesDir, manifest, prepare } from './fixtures.mjs';
+import { recipe } from './readme-blocks.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -99,19 +100,17 @@ test('the package under Vite, webpack 5, esbuild and no bundler, in a page and a
   cpSync(join(ROOT, 'tests', 'bundlers'), dir, { recursive: true });
   writeFixtures(join(dir, 'fixtures'));
 
+  // The README's build commands for an app, as a package.json script runs
+  // them: the bundlers (this repository's devDependencies) on PATH.
+  const readmeRecipe = (name, d) =>
+    sh('bash', ['-e', '-c', recipe(name)], { cwd: d, env: { ...process.env, PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH}` } });
   // Each app built as its README recipe says; `served` is the directory a server serves.
   const apps = {
     'no bundler': { served: dir, page: '/plain/index.html' },
-    Vite: { build: (d) => sh(bin('vite'), ['build'], { cwd: d }), dir: 'vite', page: '/app.html' },
-    'webpack 5': { build: (d) => sh(bin('webpack'), ['--mode=production', '--entry', './main.js'], { cwd: d }), dir: 'webpack', page: '/app.html' },
+    Vite: { build: (d) => readmeRecipe('vite', d), dir: 'vite', page: '/app.html' },
+    'webpack 5': { build: (d) => readmeRecipe('webpack', d), dir: 'webpack', page: '/app.html' },
     esbuild: {
-      build: (d) => {
-        sh(bin('esbuild'), ['main.js', '--bundle', '--format=iife', '--target=es2020', '--outfile=dist/main.js'], { cwd: d });
-        sh(bin('esbuild'), ['worker.js', '--bundle', '--format=esm', '--outfile=dist/worker.js'], { cwd: d });
-        for (const sub of ['lib', 'pkg']) {
-          cpSync(join(dir, 'node_modules', 'halide-wasm-executor', sub), join(d, 'dist', 'halide-wasm-executor', sub), { recursive: true });
-        }
-      },
+      build: (d) => readmeRecipe('esbuild', d),
       dir: 'esbuild',
       page: '/app.html',
     },
@@ -121,6 +120,8 @@ test('the package under Vite, webpack 5, esbuild and no bundler, in a page and a
   for (const app of Object.values(apps)) {
     if (!app.build) continue;
     const d = join(dir, app.dir);
+    // The app's directory as the README's commands expect a project: its node_modules at hand.
+    symlinkSync(join('..', 'node_modules'), join(d, 'node_modules'), 'dir');
     app.build(d);
     app.served = join(d, 'dist');
     // (Served as app.html: scripts/serve.mjs sends /index.html to its demo.)

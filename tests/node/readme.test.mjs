@@ -1,11 +1,16 @@
 // Every fenced code block of README.md runs as written, in order, in one
 // scratch directory (tests/artifacts/readme/) laid out like a user's project:
 // node_modules/halide-wasm-executor is this package (a symlink, as `npm link`
-// makes it) with its `halide-wasm-run` in node_modules/.bin. What a block
-// does is told by its info string:
+// makes it, until the README's `npm install halide-wasm-executor` installs
+// the tarball `npm pack` makes of it: the package is not on the registry,
+// so that one command is given the tarball's path) with its
+// `halide-wasm-run` in node_modules/.bin. What a block does is told by its
+// info string:
 //   python            python3 (the Halide compiler from PyPI)
-//   sh                bash -e, with node_modules/.bin and rust-lld's
-//                     directory NOT on PATH (the block must say how)
+//   sh                bash -e, with node_modules/.bin on PATH and rust-lld's
+//                     directory not (the block must say how)
+//   sh app=NAME       a bundler's build commands: bundlers.test.mjs runs them
+//                     as written in its app NAME (tests/bundlers/)
 //   js                an ES module run by node
 //   cjs               a CommonJS script run by node
 //   js browser        an ES module on a page served from the scratch
@@ -13,6 +18,9 @@
 //                     it must end without a page error, and what it logs is
 //                     checked like a node block's output
 //   ts                type-checked with tsc --strict (not run)
+//   LANG file=PATH    an excerpt of PATH, a file another test runs: each of
+//                     its lines (less a trailing // comment) is in the file,
+//                     in order
 //   text              output shown to the reader: not code
 // A line `// → X` (or `# → X` in sh and python) after a statement says what
 // it prints: the block's output must contain X. A block with another info
@@ -30,26 +38,11 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
+import { readmeBlocks } from './readme-blocks.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WORK = join(ROOT, 'tests', 'artifacts', 'readme');
 const CHROMIUM = '/usr/bin/chromium';
-
-/** The README's fenced blocks: `{ info, code, line }`. */
-export function readmeBlocks(text = readFileSync(join(ROOT, 'README.md'), 'utf8')) {
-  const blocks = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(```+)(.*)$/.exec(lines[i]);
-    if (!open) continue;
-    const fence = open[1];
-    const start = i;
-    const body = [];
-    for (i++; i < lines.length && !lines[i].startsWith(fence); i++) body.push(lines[i]);
-    blocks.push({ info: open[2].trim(), code: body.join('\n') + '\n', line: start + 1 });
-  }
-  return blocks;
-}
 
 /** What a block says it prints: the `→ X` comments, in order. */
 const expectedOutput = (code) => [...code.matchAll(/(?:\/\/|#) → (.+)$/gm)].map((m) => m[1].trim());
@@ -91,6 +84,30 @@ function runProcess(block, command, args, cwd = WORK) {
   assert.equal(r.status, 0, `README line ${block.line} (${block.info}) failed (${r.error?.message ?? `exit ${r.status}`}):\n${block.code}\n--- output:\n${out}`);
   checkOutput(block, out);
   return out;
+}
+
+/** Each line of an excerpt block, less a trailing // comment, is in the file, in order. */
+function checkExcerpt(block, path) {
+  const file = readFileSync(join(ROOT, path), 'utf8').split('\n');
+  let at = 0;
+  for (const raw of block.code.split('\n')) {
+    const line = raw.replace(/\s+\/\/ .*$/, '').trim();
+    if (!line) continue;
+    while (at < file.length && !file[at].includes(line)) at++;
+    assert.ok(at < file.length, `README line ${block.line}: ${JSON.stringify(line)} is not in ${path} (in order): keep the excerpt and the file the same`);
+    at++;
+  }
+}
+
+/** The package as `npm pack` makes it (once). */
+let packed;
+function tarball() {
+  if (!packed) {
+    const r = spawnSync('npm', ['pack', '--json', '--pack-destination', WORK], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, `npm pack: ${r.stderr}`);
+    packed = join(WORK, JSON.parse(r.stdout.replace(/^[^[]*/s, ''))[0].filename);
+  }
+  return packed;
 }
 
 let browser;
@@ -155,7 +172,7 @@ test('every code block of the README runs as written', { timeout: 600_000 }, asy
         runProcess(block, 'python3', [`block${n}.py`]);
         break;
       case 'sh':
-        writeFileSync(join(WORK, `block${n}.sh`), block.code);
+        writeFileSync(join(WORK, `block${n}.sh`), block.code.replace(/^npm install halide-wasm-executor$/m, `npm install --no-audit --no-fund ${tarball()}`));
         runProcess(block, 'bash', ['-e', `block${n}.sh`]);
         break;
       case 'js':
@@ -178,11 +195,16 @@ test('every code block of the README runs as written', { timeout: 600_000 }, asy
         const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
         runProcess(block, process.execPath, [
           tsc, '--strict', '--noEmit', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
-          '--lib', 'es2022,esnext.disposable,dom', '--types', 'node', `block${n}.ts`,
+          '--lib', 'es2022,esnext.disposable,dom', `block${n}.ts`,
         ]);
         break;
       }
       default:
+        if (/^sh app=\w+$/.test(block.info)) break; // bundlers.test.mjs
+        if (/^\w+ file=\S+$/.test(block.info)) {
+          checkExcerpt(block, block.info.split('file=')[1]);
+          break;
+        }
         assert.fail(`${where}: a code block with info string '${block.info}', which this test does not know how to run`);
     }
   }

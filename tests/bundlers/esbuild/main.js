@@ -1,9 +1,11 @@
-import * as hwe from 'halide-wasm-executor';
+import { Pipeline, HalideError, init } from 'halide-wasm-executor';
 import { check } from '../common/check.js';
+
+const hwe = { Pipeline, HalideError, init };
 
 // esbuild copies neither the executor's wasm nor the package's worker
 // scripts: they are served from a copy of the package's lib/ and pkg/.
-hwe.init({ baseUrl: '/halide-wasm-executor/' });
+init({ baseUrl: '/halide-wasm-executor/' });
 
 async function main() {
   const page = await check(hwe);

@@ -1,5 +1,7 @@
-import * as hwe from 'halide-wasm-executor';
+import { Pipeline, HalideError, init } from 'halide-wasm-executor';
 import { check } from '../common/check.js';
 
-hwe.init({ baseUrl: '/halide-wasm-executor/' });
+const hwe = { Pipeline, HalideError, init };
+
+init({ baseUrl: '/halide-wasm-executor/' });
 check(hwe, { sync: true }).then((r) => postMessage(r));

@@ -1,5 +1,7 @@
-import * as hwe from 'halide-wasm-executor';
+import { Pipeline, HalideError, init } from 'halide-wasm-executor';
 import { check } from '../common/check.js';
+
+const hwe = { Pipeline, HalideError, init };
 
 async function main() {
   if (new URLSearchParams(location.search).has('missing-wasm')) {
