@@ -511,8 +511,10 @@ async function chromiumThreadRows() {
     });
     const specs = CHROMIUM_THREADED.map((name) => ({ name: `${name}_threads`, module: `${name}_threads`, shape: THREADED[name] }));
     const rounds = QUICK ? 3 : 15;
-    // A page sometimes goes idle (see scripts/wasm-browser-test.mjs): give
-    // it a deadline and open it again, up to three times.
+    // A safety net, never needed so far: a page that gives no answer in
+    // time is opened again, up to three times. (The idle pages of the wasm
+    // tests came from wasm-bindgen-test-runner's server, see
+    // scripts/wasm-browser-test.mjs; this page is served by serve.mjs.)
     const deadline = QUICK ? 60_000 : 300_000;
     for (let attempt = 1; attempt <= 3 && !results; attempt++) {
       const page = await browser.newPage();

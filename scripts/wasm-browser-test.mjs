@@ -2,21 +2,33 @@
 // playwright-core rather than ChromeDriver.
 //
 // `wasm-pack test --headless --chrome` drives Chromium through ChromeDriver.
-// With Chromium 156, wasm-bindgen-test-runner 0.2.130 and this session's
+// With Chromium 156, wasm-bindgen-test-runner 0.2.130 and the threaded
 // executor, about half of those runs of a test binary ended in "Timed out
-// receiving message from renderer" after 300 s with no report (the executor
-// of the previous stop passed 12 runs in 12). Opened by playwright-core,
-// the same pages report within a second nearly every time; now and then
-// one goes idle without reporting (no JavaScript running: a pause finds
-// nothing to stop), and is opened again here. The cause is not settled:
-// see the note on the threads issue. Each test binary is built by cargo as
-// wasm-pack would, served by wasm-bindgen-test-runner in its interactive
-// mode (the page runs the tests on its main thread), opened in
-// /usr/bin/chromium, and its report read from the page; a binary passes
-// only when its report says `test result: ok`.
+// receiving message from renderer" after 300 s with no report, and pages
+// opened by playwright-core went idle now and then ("Loading scripts...").
+// The cause is the runner's HTTP server (tiny_http 0.12, under rouille):
+// its pool keeps four threads, a thread serves one connection until the
+// client closes it, and a connection handed to the pool in a burst can be
+// queued with no thread to take it (the pool counts a thread it has just
+// woken as still waiting, so it neither wakes nor starts one). Chromium
+// keeps its connections open and fetches a module's imports in parallel:
+// since the executor has six JavaScript snippets (threads.js and
+// shared_heap.js came with threads) a page opens six connections at once,
+// and the requests of the last ones sat unread in their sockets (seen with
+// `ss`: bytes in the server's receive queue; the same URLs fetched from
+// Node meanwhile were served at once). So the page talks to a proxy here,
+// which sends each request to the runner on a connection of its own and
+// closes it: no runner thread stays tied to an idle connection. A page that
+// still gives no report in time is opened again (ATTEMPTS), and says so.
+// Each test binary is built by cargo as wasm-pack would, served by
+// wasm-bindgen-test-runner in its interactive mode (the page runs the tests
+// on its main thread), opened in /usr/bin/chromium, and its report read
+// from the page; a binary passes only when its report says
+// `test result: ok`.
 //
 //   node scripts/wasm-browser-test.mjs
 import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +36,8 @@ import { chromium } from 'playwright-core';
 import { root } from './setup.mjs';
 
 // A page that shows no report by then is opened again, up to ATTEMPTS
-// times: sometimes a page goes idle before its tests report (the note
-// above); a failed test is a report, never retried.
+// times (with the proxy, none has needed it); a failed test is a report,
+// never retried.
 const TIMEOUT_MS = Number(process.env.HWE_WASM_TEST_TIMEOUT_MS ?? 30000);
 const ATTEMPTS = 5;
 
@@ -59,6 +71,38 @@ function build() {
     }
   }
   return bins;
+}
+
+/**
+ * A proxy in front of the runner's server: each request goes to the runner
+ * on a connection of its own, closed after the response (see the note at
+ * the top). Resolves to `{ url, close }`.
+ */
+function proxy(target) {
+  const { hostname, port } = new URL(target);
+  const server = http.createServer((req, res) => {
+    const headers = { ...req.headers, connection: 'close' };
+    const up = http.request({ hostname, port, path: req.url, method: req.method, headers, agent: false }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', (e) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`proxy: ${e.message}\n`);
+    });
+    req.pipe(up);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        url: `http://127.0.0.1:${server.address().port}/`,
+        close: () => {
+          server.closeAllConnections?.();
+          server.close();
+        },
+      });
+    });
+  });
 }
 
 /** Serves `file` with the runner's interactive mode; resolves to `{ url, child }`. */
@@ -104,7 +148,8 @@ try {
 
 /** Serves and opens one test binary's page; its report, or what it showed when the time ran out. */
 async function runOnce(file) {
-  const { url, child } = await serve(file);
+  const { url: direct, child } = await serve(file);
+  const { url, close } = await proxy(direct);
   const page = await browser.newPage();
   try {
     await page.goto(url, { waitUntil: 'commit' });
@@ -118,6 +163,7 @@ async function runOnce(file) {
     return text;
   } finally {
     await page.close();
+    close();
     child.kill();
   }
 }
