@@ -487,7 +487,8 @@ async function pump() {
         ctx.putImageData(new ImageData(cvr.pixels, image.width, image.height), 0, 0);
         els.stat.cvLabel.textContent = `OpenCV.js ${op.label}`;
         const best = Math.min(...[times.one, times.n].filter((t) => t !== null));
-        els.stat.cv.textContent = `${formatMs(cvr.ms)} (Halide ${(cvr.ms / best).toFixed(1)}× faster)`;
+        const ratio = cvr.ms / best;
+        els.stat.cv.textContent = `${formatMs(cvr.ms)} (${ratio >= 1 ? `Halide ${ratio.toFixed(1)}× faster` : `OpenCV.js ${(1 / ratio).toFixed(1)}× faster`})`;
         els.opencvNote.textContent = op.note(req.values);
         demo.opencv = { op: op.label, ms: cvr.ms, pixels: cvr.pixels, width: image.width, height: image.height, values: { ...req.values } };
       }
