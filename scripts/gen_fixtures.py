@@ -56,6 +56,7 @@ import sys
 import tempfile
 
 import bench_pipelines
+import demo_pipelines
 import halide as hl
 import numpy as np
 
@@ -547,6 +548,7 @@ def main():
     demo_and_bench(rng)
     # Cases added after these draw from their own generator too.
     threaded(np.random.default_rng(20261127))
+    demos(np.random.default_rng(20261128))
 
     manifest = {"halide_version": importlib.metadata.version("halide"), "modules": modules, "cases": cases}
     with open(os.path.join(OUT, "manifest.json"), "w") as fh:
@@ -620,7 +622,9 @@ def demo_and_bench(rng):
     img = rand("uint8", W * H * 4, rng)
 
     def demo(name, body, scalars, values):
-        inp, f, p = rgba_pipeline(name, body, [s for s, _ in scalars])
+        # Small filters the CLI's tests and `npm start` use; the demo page
+        # shows demo_pipelines.py's (purpose "demo") instead.
+        inp, f, p = rgba_pipeline(name, body, [s for s, _ in scalars], purpose="example")
         case(name, name, p, [(inp, Buf("uint8", [W, H, 4], data=img, **inter))], [(s, t or "float32", v) for (s, t), v in zip(scalars, values)],
              [(name, Buf("uint8", [W, H, 4], **inter))], tolerance=1)
 
@@ -740,6 +744,33 @@ def threaded(rng):
         scalar_types = [next(k for k, t in HL.items() if t == s.type()) for s, _ in scalars]
         case(name, name, p, [(inp, src)], [(s, t, v) for (s, v), t in zip(scalars, scalar_types)],
              [(name, Buf(type, shape))], tolerance=tolerance)
+        cases.append({**cases[-1], "name": name + "_threads", "module": name + "_threads"})
+
+
+def demos(rng):
+    """The demo page's pipelines (scripts/demo_pipelines.py: Halide's
+    bilateral grid, local Laplacian and a fast Gaussian blur on interleaved
+    RGBA uint8), each built as NAME_threads (wasm_threads) and NAME (serial),
+    purpose "demo"; the page loads [NAME_threads, NAME]. One native output
+    serves the cases of both."""
+    W, H = 80, 64  # local_laplacian's schedule splits y by 64
+    inter = dict(strides=[4, 4 * W, 1])
+    for name, make in demo_pipelines.DEMOS:
+        f, inp, scalars = make()
+        # Halide keeps its name counters in hashed buckets: a name that
+        # shares one with a name used before comes back as NAME$N.
+        if f.name() != name:
+            raise SystemExit(f"the output Func {name!r} is named {f.name()!r}: pick another name")
+        args = [inp] + [s for s, _ in scalars]
+        build(name + "_threads", f, args, purpose="demo", simd=True, threads=True)
+        p = build(name, f, args, purpose="demo", simd=True)
+        modules[name + "_threads"]["serial"] = name
+        modules[name]["threaded"] = name + "_threads"
+        src = Buf("uint8", [W, H, 4], data=rand("uint8", W * H * 4, rng), **inter)
+        scalar_types = [next(k for k, t in HL.items() if t == s.type()) for s, _ in scalars]
+        # uint8 from float math: native code may contract into FMA, wasm does not.
+        case(name, name, p, [(inp, src)], [(s, t, v) for (s, v), t in zip(scalars, scalar_types)],
+             [(name, Buf("uint8", [W, H, 4], **inter))], tolerance=1)
         cases.append({**cases[-1], "name": name + "_threads", "module": name + "_threads"})
 
 

@@ -25,7 +25,14 @@ async function workersBecome(n) {
 
 test('the fixtures include threaded modules of Halide apps', () => {
   const names = threadedCases.map((c) => c.module).sort();
-  assert.deepEqual(names, ['bilateral_grid_threads', 'local_laplacian_threads', 'par_blur_u16_threads']);
+  assert.deepEqual(names, [
+    'bilateral_grid_threads',
+    'demo_bilateral_threads', // the demo page's (scripts/demo_pipelines.py)
+    'demo_gaussian_blur_threads',
+    'demo_local_laplacian_threads',
+    'local_laplacian_threads',
+    'par_blur_u16_threads',
+  ]);
 });
 
 for (const c of threadedCases) {
