@@ -14,7 +14,7 @@ async function getManifest() {
 
 export const wasmUrl = async (module) => `/fixtures/${(await getManifest()).modules[module].wasm}`;
 
-/** `{ c, args, outputs: [{ name, data }] }` for a case; outputs zeroed, dense (the threaded cases' are). */
+/** `{ c, args, outputs: [{ name, data }] }` for a case; outputs zeroed, laid out as the case says (dense unless it gives strides). */
 export async function prepare(name) {
   const c = (await getManifest()).cases.find((x) => x.name === name);
   const args = {};
@@ -26,6 +26,8 @@ export async function prepare(name) {
     }
     const A = ARRAYS[a.type];
     const buf = { shape: a.shape };
+    if (a.strides) buf.strides = a.strides;
+    if (a.mins) buf.mins = a.mins;
     if (a.kind === 'input') {
       buf.data = new A(await (await fetch(`/fixtures/${a.file}`)).arrayBuffer());
     } else {
