@@ -36,13 +36,13 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
   const error = (message, code, cause) => new HalideError(message, cause === undefined ? { code } : { code, cause });
   const describe = (e) => String(e instanceof Error ? e.message : e);
 
-  // run() returns the outputs it allocated; the executor returns undefined
-  // when it allocated none (no object crosses from Rust on the hot path),
-  // which becomes one shared, frozen empty object here.
+  // run() returns the outputs it allocated. The executor's run returns how
+  // many (a number crosses from Rust on the hot path, not an object) and
+  // takeAllocated() gives them; none is one shared, frozen empty object.
   const { run } = proto;
   const NO_OUTPUTS = Object.freeze({});
   proto.run = function (args) {
-    return run.call(this, args) ?? NO_OUTPUTS;
+    return run.call(this, args) === 0 ? NO_OUTPUTS : this.takeAllocated();
   };
 
   proto.allocBuffer = function (...a) {
