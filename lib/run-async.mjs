@@ -184,7 +184,11 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
       if (!c.inGuest && c.placed.length > 0) {
         if (!fits(s, c.placed)) {
           const m = await ask(s, c, { type: 'regions', id, want: c.placed.map((x) => [x.key, x.bytes]) });
-          if (m.type !== 'regions') return void complete(s, id, c, m);
+          if (m.type !== 'regions') {
+            // The runner may have freed some of the regions it had.
+            s.regions = null;
+            return void complete(s, id, c, m);
+          }
           s.regions = {
             generation: m.generation,
             buffer: m.buffer,
