@@ -555,7 +555,8 @@ export function serveRunner({ loadForRunner, whenPoolReady, post, listen }) {
           block = pipeline.allocBuffer('uint8', [bytes]);
         } catch (e) {
           if (e !== null && typeof e === 'object' && typeof e.message === 'string') {
-            e.message = `${pipeline.name}: runAsync: argument '${key}' (${bytes} bytes) cannot be placed in the pipeline's memory: ${e.message}`;
+            const why = e.message.startsWith(`${pipeline.name}: `) ? e.message.slice(pipeline.name.length + 2) : e.message;
+            e.message = `${pipeline.name}: runAsync: argument '${key}' (${bytes} bytes) cannot be placed in the pipeline's memory: ${why}`;
           }
           throw e;
         }
