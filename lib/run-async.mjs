@@ -103,7 +103,9 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
       const id = s.nextId++;
       const promise = new Promise((resolve, reject) => s.pending.set(id, { resolve, reject, stats: true, waiter: null }));
       s.runner.ref?.();
-      s.tail = s.tail.then(() => s.pending.has(id) && s.runner.post({ type: 'stats', id }));
+      enqueue(s, () => {
+        if (s.pending.has(id)) s.runner.post({ type: 'stats', id });
+      });
       return promise;
     } catch (e) {
       return Promise.reject(e);
@@ -148,8 +150,13 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
       c.reject = reject;
     });
     s.pending.set(id, c);
-    if (s.shared) s.tail = s.tail.then(() => drive(s, id, c, message, transfer));
+    if (s.shared) enqueue(s, () => drive(s, id, c, message, transfer));
     return promise;
+  }
+
+  /** Queues a step of a threaded pipeline's calls: it runs once those before it are done; what it throws stops nothing. */
+  function enqueue(s, step) {
+    s.tail = s.tail.then(step).then(undefined, () => {});
   }
 
   /** Posts to the runner; a message that cannot be sent is the argument's fault. */
@@ -419,8 +426,10 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
     settle(s, id);
     if (call.stats) return void call.reject(error(`${s.name}: ${m.error?.message}`, m.error?.code ?? 'trap'));
     keepSpare(s, m.type === 'done' ? [...m.outputs.map((a) => a.buffer), ...(m.spare ?? [])] : m.spare);
+    // (The regions this call's outputs are in.)
+    const regions = s.regions;
     // After a trap or abort the runner's pipeline has a fresh memory: its regions are gone.
-    if (s.regions !== null && m.generation !== s.regions.generation) s.regions = null;
+    if (regions !== null && m.generation !== regions.generation) s.regions = null;
     // As with run: a print that threw fails the call.
     if (call.thrown !== undefined) {
       call.reject(error(`${s.name}: options.print threw: ${describe(call.thrown)}`, 'callback', call.thrown));
@@ -444,7 +453,7 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
     }
     call.outputs.forEach((o, i) => o.data.set(m.outputs[i]));
     if (placedOut.length > 0) {
-      const { buffer, at } = s.regions;
+      const { buffer, at } = regions;
       for (const x of placedOut) new Uint8Array(x.data.buffer, x.data.byteOffset, x.copyOut).set(new Uint8Array(buffer, at.get(x.key), x.copyOut));
     }
     // The outputs the worker allocated for those the caller omitted.
