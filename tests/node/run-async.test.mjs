@@ -2,7 +2,11 @@
 // runner), serial and threaded, against native Halide's outputs; errors
 // reject with the HalideError run would throw and leave the outputs alone;
 // calls queue; dispose ends the runner; an idle runner never keeps the
-// process alive. Also Pipeline.load([threaded, serial]).
+// process alive. Also Pipeline.load([threaded, serial]). A threaded
+// pipeline's arrays go through regions of the runner's shared memory
+// (its stats, a diagnostic, show them): outputs on 1/2/4 threads, other
+// shapes, outputs with gaps, concurrent calls, an abort (fresh regions),
+// the cap, dispose, and the runner's heap steady over many calls.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
