@@ -17,11 +17,33 @@
 // dispose() (or when the pipeline is garbage collected); its runs go one at
 // a time, in call order.
 //
+// A threaded pipeline's guest memory is a shared WebAssembly.Memory: there
+// each array (a typed array, not a DataView, not empty) is copied once each
+// way instead of twice. The runner allocates a region of the array's byte
+// length in its guest (allocBuffer) and hands the caller the memory's
+// SharedArrayBuffer; the caller copies its array straight into the region,
+// the runner runs on views of the regions (zero-copy: they are allocBuffer
+// blocks), and the caller copies the outputs straight out of their regions
+// once the runner says done (on success only). Regions are kept per
+// argument name and reused while byte lengths match. Only one call's data
+// may be in the regions: calls are driven one at a time on the calling side
+// (`s.tail`); a call made while another is in flight, or before regions of
+// its sizes exist, first copies its arrays aside (so that the caller may
+// reuse them at once, as always). A trap or abort gives the runner's
+// pipeline a fresh memory: the runner's `generation` changes, every reply
+// carries it, and the caller then asks for regions again. A dense output
+// (no strides, or the default ones) is not copied in: the pipeline writes
+// all of its elements, and only those are copied out.
+//
 // Messages to the runner:   { type: 'load', module, memory, options, print, error }
-//                           { type: 'run', id, args, outputs: [names] }
+//                           { type: 'run', id, args, outputs: [names], placed?: { name: [array type, length] }, generation? }
+//                           { type: 'regions', id, want: [[name, bytes]] }
+//                           { type: 'stats', id }
 // Messages from the runner: { type: 'print' | 'error-text', id, text }
-//                           { type: 'done', id, outputs: [arrays], spare: [ArrayBuffers] }
-//                           { type: 'failed', id, error: { message, code, halideCode?, cause? }, spare }
+//                           { type: 'done', id, outputs: [arrays], spare: [ArrayBuffers], generation }
+//                           { type: 'failed', id, error: { message, code, halideCode?, cause? }, spare, generation }
+//                           { type: 'regions', id, generation, buffer: SharedArrayBuffer, at: { name: address } }
+//                           { type: 'stats', id, stats }
 
 /** Installs `runAsync` on `Pipeline.prototype` (and wraps `dispose` and `allocBuffer`, which it needs to know about). */
 export function installRunAsync({ Pipeline, HalideError, runnerSource, createRunner }) {
@@ -72,21 +94,132 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
     }
   };
 
+  /** Diagnostics (tests): the runner's pipeline's stats() and its regions, after the calls before it; null before its first run. */
+  proto[Symbol.for('halide-wasm-executor.runnerStats')] = function () {
+    try {
+      if (disposed.has(this)) throw error(`${this.name}: this Pipeline was disposed`, 'disposed');
+      const s = states.get(this);
+      if (!s?.runner) return Promise.resolve(null);
+      const id = s.nextId++;
+      const promise = new Promise((resolve, reject) => s.pending.set(id, { resolve, reject, stats: true, waiter: null }));
+      s.runner.ref?.();
+      enqueue(s, () => {
+        if (s.pending.has(id)) s.runner.post({ type: 'stats', id });
+      });
+      return promise;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+
   // No closure made here may see the pipeline: the runner's listeners and
   // the registry's held state would keep it from the garbage collector.
   function call(p, args) {
     if (disposed.has(p)) throw error(`${p.name}: this Pipeline was disposed`, 'disposed');
     const s = states.get(p) ?? start(p);
     const id = s.nextId++;
-    const { message, transfer, outputs } = snapshot(s, id, args);
+    const { message, transfer, outputs, placed } = snapshot(s, id, args);
     if (!s.runner) open(s);
+    if (!s.shared) {
+      try {
+        s.runner.post(message, transfer);
+      } catch (e) {
+        throw error(`${s.name}: an argument cannot be sent to the worker that runs the pipeline: ${describe(e)}`, 'bad-argument', e);
+      }
+    }
+    const idle = s.pending.size === 0;
+    const c = { resolve: null, reject: null, outputs, placed, thrown: undefined, waiter: null, inGuest: false };
+    if (s.shared) {
+      // Straight into the guest when nothing else is in flight and the
+      // regions are there; else aside, for now (copies of our own).
+      try {
+        if (idle && fits(s, placed)) {
+          copyIn(s, placed, false);
+          c.inGuest = true;
+        } else {
+          for (const x of placed) if (x.copyIn) x.staged = new Uint8Array(x.data.buffer, x.data.byteOffset, x.bytes).slice();
+        }
+      } catch (e) {
+        // (A getter read after it detached one of the arrays.)
+        throw error(`${s.name}: an array of the arguments cannot be read (detached?): ${describe(e)}`, 'bad-argument', e);
+      }
+    }
+    if (idle) s.runner.ref?.();
+    const promise = new Promise((resolve, reject) => {
+      c.resolve = resolve;
+      c.reject = reject;
+    });
+    s.pending.set(id, c);
+    if (s.shared) enqueue(s, () => drive(s, id, c, message, transfer));
+    return promise;
+  }
+
+  /** Queues a step of a threaded pipeline's calls: it runs once those before it are done; what it throws stops nothing. */
+  function enqueue(s, step) {
+    s.tail = s.tail.then(step).then(undefined, () => {});
+  }
+
+  /** Posts to the runner; a message that cannot be sent is the argument's fault. */
+  function post(s, message, transfer) {
     try {
       s.runner.post(message, transfer);
     } catch (e) {
       throw error(`${s.name}: an argument cannot be sent to the worker that runs the pipeline: ${describe(e)}`, 'bad-argument', e);
     }
-    if (s.pending.size === 0) s.runner.ref?.();
-    return new Promise((resolve, reject) => s.pending.set(id, { resolve, reject, outputs, thrown: undefined }));
+  }
+
+  /** Whether the regions the caller knows of take `placed` as they are. */
+  function fits(s, placed) {
+    return placed.every((x) => s.regions !== null && s.regions.bytes.get(x.key) === x.bytes);
+  }
+
+  /** Copies the placed arrays that go in (or their copies aside) into their regions. */
+  function copyIn(s, placed, staged) {
+    const { buffer, at } = s.regions;
+    for (const x of placed) {
+      if (!x.copyIn) continue;
+      const from = staged ? x.staged : new Uint8Array(x.data.buffer, x.data.byteOffset, x.bytes);
+      new Uint8Array(buffer, at.get(x.key), x.bytes).set(from);
+      x.staged = undefined;
+    }
+  }
+
+  /** A threaded pipeline's call, once those before it are done: regions (when needed), its data in, the run. */
+  async function drive(s, id, c, message, transfer) {
+    if (s.pending.get(id) !== c) return; // rejected meanwhile (dispose, the runner died)
+    try {
+      if (!c.inGuest && c.placed.length > 0) {
+        if (!fits(s, c.placed)) {
+          const m = await ask(s, c, { type: 'regions', id, want: c.placed.map((x) => [x.key, x.bytes]) });
+          if (m.type !== 'regions') {
+            // The runner may have freed some of the regions it had.
+            s.regions = null;
+            return void complete(s, id, c, m);
+          }
+          s.regions = {
+            generation: m.generation,
+            buffer: m.buffer,
+            at: new Map(Object.entries(m.at)),
+            bytes: new Map(c.placed.map((x) => [x.key, x.bytes])),
+          };
+        }
+        copyIn(s, c.placed, true);
+      }
+      if (c.placed.length > 0) message.generation = s.regions.generation;
+      complete(s, id, c, await ask(s, c, message, transfer));
+    } catch (e) {
+      if (s.pending.get(id) !== c) return;
+      settle(s, id);
+      c.reject(e);
+    }
+  }
+
+  /** Posts a message of call `c` and waits for the runner's answer to it. */
+  function ask(s, c, message, transfer) {
+    return new Promise((resolve, reject) => {
+      c.waiter = { resolve, reject };
+      post(s, message, transfer);
+    });
   }
 
   /** Starts the pipeline's runner and hands it the pipeline. */
@@ -115,16 +248,44 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
       pending: new Map(),
       nextId: 1,
       spare: [], // ArrayBuffers back from the runner, for the next call's copies
+      // A threaded module's memory is shared: its arrays go through regions of it.
+      shared: Array.isArray(source.memory) && typeof SharedArrayBuffer === 'function',
+      regions: null, // { generation, buffer, at: Map(name → address), bytes: Map(name → byte length) }
+      tail: Promise.resolve(), // the threaded calls, driven one at a time
     };
     states.set(p, s);
     collected?.register(p, s, s);
     return s;
   }
 
-  /** The run's message: its arguments read once, each array copied (the copies are transferred). */
+  const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag).get;
+
+  /**
+   * How many leading elements a dense output's pipeline writes (all it has,
+   * in the default layout: no strides or the default ones), or null.
+   */
+  function denseElements(b, length) {
+    const { shape, strides } = b;
+    if (!Array.isArray(shape) || (strides !== undefined && (!Array.isArray(strides) || strides.length !== shape.length))) return null;
+    let n = 1;
+    for (let i = 0; i < shape.length; i++) {
+      const e = shape[i];
+      if (!Number.isSafeInteger(e) || e < 0 || (strides !== undefined && strides[i] !== n)) return null;
+      n *= e;
+    }
+    return n <= length ? n : null;
+  }
+
+  /**
+   * The run's message: its arguments read once, each array copied (the
+   * copies are transferred), or for a threaded pipeline each typed array
+   * placed (copied into the guest later, by `call` or `drive`; its other
+   * fields are copied now).
+   */
   function snapshot(s, id, args) {
     const transfer = [];
     const outputs = [];
+    const placed = [];
     let out = args;
     if (args !== null && typeof args === 'object') {
       out = {};
@@ -133,6 +294,15 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
           return o[key];
         } catch (e) {
           throw error(`${s.name}: ${what} could not be read: ${describe(e)}`, 'bad-argument', e);
+        }
+      };
+      // What is posted later must be what the caller passed now.
+      const now = (v, what) => {
+        if (!s.shared || v === null || typeof v !== 'object') return v;
+        try {
+          return structuredClone(v);
+        } catch (e) {
+          throw error(`${s.name}: ${what} cannot be sent to the worker that runs the pipeline: ${describe(e)}`, 'bad-argument', e);
         }
       };
       let keys;
@@ -144,7 +314,7 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
       for (const key of keys) {
         const v = read(args, key, `argument '${key}'`);
         if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) {
-          out[key] = v;
+          out[key] = now(v, `argument '${key}'`);
           continue;
         }
         if (allocated.has(v)) {
@@ -156,22 +326,45 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
         const b = {};
         for (const f of ['data', 'shape', 'strides', 'mins']) {
           const x = read(v, f, `argument '${key}'.${f}`);
-          if (x !== undefined) b[f] = x;
+          if (x !== undefined) b[f] = f === 'data' ? x : now(x, `argument '${key}'.${f}`);
         }
-        if (ArrayBuffer.isView(b.data) && !(b.data instanceof DataView)) {
-          const data = b.data;
+        const data = b.data;
+        if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+          const output = s.outputNames.has(key);
+          // (A detached array has no bytes: it takes the path below, whose slice() says so.)
+          if (s.shared && data.byteLength > 0) {
+            const dense = output ? denseElements(b, data.length) : null;
+            placed.push({
+              key,
+              data,
+              output,
+              bytes: data.byteLength,
+              type: typedArrayName.call(data),
+              length: data.length,
+              copyIn: dense === null,
+              copyOut: dense === null ? data.byteLength : dense * data.BYTES_PER_ELEMENT,
+              staged: undefined,
+            });
+            delete b.data;
+            out[key] = b;
+            continue;
+          }
           try {
             b.data = copyOf(s, data);
           } catch (e) {
             throw error(`${s.name}: argument '${key}': its array cannot be read (detached?): ${describe(e)}`, 'bad-argument', e);
           }
           transfer.push(b.data.buffer);
-          if (s.outputNames.has(key)) outputs.push({ key, data, length: data.length });
+          if (output) outputs.push({ key, data, length: data.length });
+        } else if (data !== undefined) {
+          b.data = now(data, `argument '${key}'.data`);
         }
         out[key] = b;
       }
     }
-    return { message: { type: 'run', id, args: out, outputs: outputs.map((o) => o.key) }, transfer, outputs };
+    const message = { type: 'run', id, args: out, outputs: outputs.map((o) => o.key) };
+    if (placed.length > 0) message.placed = Object.fromEntries(placed.map((x) => [x.key, [x.type, x.length]]));
+    return { message, transfer, outputs, placed };
   }
 
   /** A copy of a typed array in a spare buffer of its byte length when there is one, else in a new one (`slice`). */
@@ -210,35 +403,61 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
           // As with run: what the error callback throws is dropped.
         }
         return;
+      case 'stats':
+        settle(s, m.id);
+        call.resolve(m.stats);
+        return;
+      case 'regions':
       case 'done':
       case 'failed':
-        settle(s, m.id);
-        keepSpare(s, m.type === 'done' ? [...m.outputs.map((a) => a.buffer), ...(m.spare ?? [])] : m.spare);
-        // As with run: a print that threw fails the call.
-        if (call.thrown !== undefined) {
-          call.reject(error(`${s.name}: options.print threw: ${describe(call.thrown)}`, 'callback', call.thrown));
-          return;
+        if (call.waiter) {
+          const w = call.waiter;
+          call.waiter = null;
+          w.resolve(m);
+        } else if (m.type !== 'regions') {
+          complete(s, m.id, call, m);
         }
-        if (m.type === 'failed') {
-          // A failure to load there is worded without the pipeline's name.
-          const message = m.error.loading ? `${s.name}: its worker could not load it: ${m.error.message}` : m.error.message;
-          const e = error(message, m.error.code, m.error.cause);
-          if (m.error.halideCode !== undefined) e.halideCode = m.error.halideCode;
-          call.reject(e);
-          return;
-        }
-        // Every output array must still take its result before any is written.
-        for (const o of call.outputs) {
-          if (o.data.length !== o.length) {
-            call.reject(error(`${s.name}: output '${o.key}': its array was detached or transferred while runAsync ran; no output was written`, 'bad-argument'));
-            return;
-          }
-        }
-        call.outputs.forEach((o, i) => o.data.set(m.outputs[i]));
-        // The outputs the worker allocated for those the caller omitted.
-        call.resolve(m.allocated ?? {});
         return;
     }
+  }
+
+  /** Ends a call with the runner's reply: the outputs written into the caller's arrays, or the error. */
+  function complete(s, id, call, m) {
+    settle(s, id);
+    if (call.stats) return void call.reject(error(`${s.name}: ${m.error?.message}`, m.error?.code ?? 'trap'));
+    keepSpare(s, m.type === 'done' ? [...m.outputs.map((a) => a.buffer), ...(m.spare ?? [])] : m.spare);
+    // (The regions this call's outputs are in.)
+    const regions = s.regions;
+    // After a trap or abort the runner's pipeline has a fresh memory: its regions are gone.
+    if (regions !== null && m.generation !== regions.generation) s.regions = null;
+    // As with run: a print that threw fails the call.
+    if (call.thrown !== undefined) {
+      call.reject(error(`${s.name}: options.print threw: ${describe(call.thrown)}`, 'callback', call.thrown));
+      return;
+    }
+    if (m.type === 'failed') {
+      // A failure to load there is worded without the pipeline's name.
+      const message = m.error.loading ? `${s.name}: its worker could not load it: ${m.error.message}` : m.error.message;
+      const e = error(message, m.error.code, m.error.cause);
+      if (m.error.halideCode !== undefined) e.halideCode = m.error.halideCode;
+      call.reject(e);
+      return;
+    }
+    // Every output array must still take its result before any is written.
+    const placedOut = call.placed ? call.placed.filter((x) => x.output) : [];
+    for (const o of [...call.outputs, ...placedOut]) {
+      if (o.data.length !== o.length) {
+        call.reject(error(`${s.name}: output '${o.key}': its array was detached or transferred while runAsync ran; no output was written`, 'bad-argument'));
+        return;
+      }
+    }
+    call.outputs.forEach((o, i) => o.data.set(m.outputs[i]));
+    if (placedOut.length > 0) {
+      const { buffer, at } = regions;
+      for (const x of placedOut) new Uint8Array(x.data.buffer, x.data.byteOffset, x.copyOut).set(new Uint8Array(buffer, at.get(x.key), x.copyOut));
+    }
+    // The outputs the worker allocated for those the caller omitted.
+    call.resolve(m.allocated ?? {});
   }
 
   function settle(s, id) {
@@ -256,27 +475,52 @@ export function installRunAsync({ Pipeline, HalideError, runnerSource, createRun
     const runner = s.runner;
     s.runner = null;
     s.spare = [];
+    s.regions = null;
     runner?.terminate();
     const calls = [...s.pending.values()];
     s.pending.clear();
-    for (const c of calls) c.reject(reason);
+    for (const c of calls) {
+      c.reject(reason);
+      // A call waiting for the runner's answer ends (and the calls queued after it go on).
+      c.waiter?.reject(reason);
+      c.waiter = null;
+    }
   }
 }
 
 /**
  * The runner's side: loads the pipeline on the first run (and after a
  * run whose failure took its worker threads, waits for new ones), runs
- * one message at a time, replies.
+ * one message at a time, replies. For a threaded pipeline it also keeps
+ * the regions of its guest memory that the caller copies arrays into.
  */
 export function serveRunner({ loadForRunner, whenPoolReady, post, listen }) {
   let source = null;
   let pipeline = null;
   let current = 0; // the run in progress: prints belong to it
   let chain = Promise.resolve();
+  // Regions by argument name: { block (from allocBuffer), bytes, at }. A
+  // trap or abort gives the pipeline a fresh memory, which frees them: then
+  // the generation changes.
+  let regions = new Map();
+  let generation = 0;
   listen((m) => {
     if (m.type === 'load') source = m;
     else if (m.type === 'run') chain = chain.then(() => run(m));
+    else if (m.type === 'regions') chain = chain.then(() => place(m));
+    else if (m.type === 'stats') chain = chain.then(() => stats(m));
   });
+
+  /** Forgets the regions when the pipeline's memory they were in is gone (a freed block's data reads null). */
+  const checkRegions = () => {
+    for (const r of regions.values()) {
+      if (r.block.data === null) {
+        regions = new Map();
+        generation++;
+      }
+      return;
+    }
+  };
 
   /** The run's other copies (not its outputs), handed back for the caller's next run. */
   const spareOf = (args, outputs) => {
@@ -289,28 +533,90 @@ export function serveRunner({ loadForRunner, whenPoolReady, post, listen }) {
     return out;
   };
 
-  async function run({ id, args, outputs }) {
+  const state = { loading: false };
+  async function ensureLoaded() {
+    if (pipeline) return;
+    state.loading = true;
+    const o = { ...source.options };
+    if (source.print) o.print = (text) => post({ type: 'print', id: current, text });
+    if (source.error) o.error = (text) => post({ type: 'error-text', id: current, text });
+    pipeline = await loadForRunner(source.module, source.memory, o);
+    state.loading = false;
+  }
+
+  /** Regions of these byte lengths for these arguments: those of the same length kept, the others freed first. */
+  async function place({ id, want }) {
     current = id;
-    let loading = false;
     try {
-      if (!pipeline) {
-        loading = true;
-        const o = { ...source.options };
-        if (source.print) o.print = (text) => post({ type: 'print', id: current, text });
-        if (source.error) o.error = (text) => post({ type: 'error-text', id: current, text });
-        pipeline = await loadForRunner(source.module, source.memory, o);
-        loading = false;
+      await ensureLoaded();
+      checkRegions();
+      const kept = new Map();
+      for (const [key, bytes] of want) {
+        const r = regions.get(key);
+        if (r && r.bytes === bytes) kept.set(key, r);
       }
+      for (const [key, r] of regions) if (kept.get(key) !== r) pipeline.freeBuffer(r.block);
+      regions = kept;
+      for (const [key, bytes] of want) {
+        if (regions.has(key)) continue;
+        let block;
+        try {
+          block = pipeline.allocBuffer('uint8', [bytes]);
+        } catch (e) {
+          if (e !== null && typeof e === 'object' && typeof e.message === 'string') {
+            const why = e.message.startsWith(`${pipeline.name}: `) ? e.message.slice(pipeline.name.length + 2) : e.message;
+            e.message = `${pipeline.name}: runAsync: argument '${key}' (${bytes} bytes) cannot be placed in the pipeline's memory: ${why}`;
+          }
+          throw e;
+        }
+        regions.set(key, { block, bytes, at: block.data.byteOffset });
+      }
+      // The memory as it is now: it takes every region.
+      const buffer = regions.values().next().value.block.data.buffer;
+      post({ type: 'regions', id, generation, buffer, at: Object.fromEntries([...regions].map(([k, r]) => [k, r.at])) });
+    } catch (e) {
+      post({ type: 'failed', id, error: { ...serialise(e), loading: state.loading }, generation });
+    }
+  }
+
+  async function stats({ id }) {
+    let out = null;
+    if (pipeline) {
+      checkRegions();
+      try {
+        out = { ...pipeline.stats(), regions: regions.size, regionBytes: [...regions.values()].reduce((n, r) => n + r.bytes, 0), generation };
+      } catch {
+        out = null;
+      }
+    }
+    post({ type: 'stats', id, stats: out });
+  }
+
+  async function run({ id, args, outputs, placed, generation: theirs }) {
+    current = id;
+    try {
+      await ensureLoaded();
       const starting = whenPoolReady(pipeline);
       if (starting) await starting;
+      if (placed) {
+        checkRegions();
+        if (theirs !== generation) throw Object.assign(new Error(`${pipeline.name}: runAsync: the arguments' regions of the pipeline's memory are gone`), { code: 'trap' });
+        let buffer = null;
+        for (const [key, [type, length]] of Object.entries(placed)) {
+          const r = regions.get(key);
+          if (buffer === null) buffer = r.block.data.buffer; // the memory's current buffer, as run() sees it
+          args[key].data = new globalThis[type](buffer, r.at, length);
+        }
+      }
       const allocated = { ...pipeline.run(args) };
       const arrays = outputs.map((k) => args[k].data);
       const spare = spareOf(args, outputs);
       const moved = Object.values(allocated).map((b) => b.data.buffer);
-      post({ type: 'done', id, outputs: arrays, allocated, spare }, [...arrays.map((a) => a.buffer), ...moved, ...spare]);
+      post({ type: 'done', id, outputs: arrays, allocated, spare, generation }, [...arrays.map((a) => a.buffer), ...moved, ...spare]);
     } catch (e) {
+      if (pipeline) checkRegions();
       const spare = spareOf(args, []);
-      post({ type: 'failed', id, error: { ...serialise(e), loading }, spare }, spare);
+      post({ type: 'failed', id, error: { ...serialise(e), loading: state.loading }, spare, generation }, spare);
     }
   }
 }

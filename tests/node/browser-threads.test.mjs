@@ -10,6 +10,11 @@
 //   local_laplacian_threads) on 1, 2 and 4 threads, through runAsync from
 //   the page and run synchronously in a dedicated worker, equals native
 //   Halide's output;
+// - a threaded pipeline's runAsync copies through regions of the runner's
+//   shared memory: successive calls, other shapes and concurrent calls each
+//   see their own input (against the serial build run on the page), an
+//   abort writes nothing and the next call gets fresh regions, the runner's
+//   heap stays the same over rounds of calls, dispose rejects calls in flight;
 // - without those headers: the threaded module alone is refused, naming
 //   them, and Pipeline.load([threaded, serial]) loads the serial build.
 // The page is tests/node/browser/blank.html; what runs in it is
@@ -228,6 +233,72 @@ test('threaded pipelines and runAsync in Chromium', { timeout: 180_000 }, async 
       assert.equal(compare(type, A.from(row.worker), want, tolerance), null, `${what}, run in a worker`);
     }
     t.diagnostic(r.map((x) => `${x.name} threads ${x.threads}: first runAsync ${x.asyncMs.toFixed(1)} ms, Pipeline.load in a worker ${x.loadMs.toFixed(1)} ms`).join('; '));
+  });
+
+  await t.test('isolated page: runAsync of a threaded pipeline copies straight into regions of the runner\'s shared memory: successive calls, other shapes, concurrent calls, an abort, no leak, dispose', async () => {
+    await page.goto(isolated.url + PAGE);
+    const r = await page.evaluate(async () => {
+      const { Pipeline } = await import('/lib/web.mjs');
+      const h = await import('./harness.mjs');
+      const stats = (p) => p[Symbol.for('halide-wasm-executor.runnerStats')]();
+      const p = await Pipeline.load(fetch(await h.wasmUrl('par_blur_u16_threads')), { threads: 2 });
+      // The serial build run on this thread gives each call's expected output.
+      const serial = await Pipeline.load(fetch(await h.wasmUrl('par_blur_u16')));
+      const blur = (w, h, k) => {
+        const input = new Uint16Array(w * h).map((_, j) => (j * 37 + k * 1009) & 0xffff);
+        const ref = new Uint16Array(w * h);
+        serial.run({ input: { data: input.slice(), shape: [w, h] }, par_blur_u16: { data: ref, shape: [w, h] } });
+        return { args: { input: { data: input, shape: [w, h] }, par_blur_u16: { data: new Uint16Array(w * h).fill(9), shape: [w, h] } }, ref };
+      };
+      const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+      const out = { mismatches: [], heaps: [] };
+      const shapes = [[256, 192], [256, 192], [100, 37], [256, 192], [64, 300], [64, 300], [72, 16]];
+      for (let round = 0; round < 4; round++) {
+        for (const [i, [w, hh]] of shapes.entries()) {
+          const c = blur(w, hh, round * 10 + i);
+          await p.runAsync(c.args);
+          if (!same(c.args.par_blur_u16.data, c.ref)) out.mismatches.push(`successive: round ${round}, call ${i}`);
+        }
+        out.heaps.push((await stats(p)).heapInUseBytes);
+      }
+      // Concurrent calls, their inputs zeroed right after the call.
+      const calls = [[256, 192], [64, 40], [256, 192], [64, 40]].map(([w, hh], i) => blur(w, hh, 500 + i));
+      const all = calls.map((c) => p.runAsync(c.args));
+      for (const c of calls) c.args.input.data.fill(0);
+      await Promise.all(all);
+      calls.forEach((c, i) => same(c.args.par_blur_u16.data, c.ref) || out.mismatches.push(`concurrent ${i}`));
+      // An abort (a strided input), then good calls in fresh regions.
+      const before = await stats(p);
+      const bad = blur(256, 192, 7);
+      bad.args.input = { data: new Uint16Array(256 * 192), shape: [128, 192], strides: [2, 256] };
+      try {
+        await p.runAsync(bad.args);
+        out.abort = 'ran';
+      } catch (e) {
+        out.abort = h.describe(e);
+      }
+      out.untouched = bad.args.par_blur_u16.data.every((v) => v === 9);
+      const good = blur(256, 192, 8);
+      await p.runAsync(good.args);
+      if (!same(good.args.par_blur_u16.data, good.ref)) out.mismatches.push('after the abort');
+      const after = await stats(p);
+      out.generations = [before.generation, after.generation];
+      out.regions = [after.regions, after.regionBytes];
+      // Dispose while calls are in flight.
+      const inFlight = [blur(256, 192, 1), blur(64, 40, 2)].map((c) => p.runAsync(c.args).then(() => 'resolved', (e) => e.code));
+      p.dispose();
+      out.inFlight = await Promise.all(inFlight);
+      serial.dispose();
+      return out;
+    });
+    assert.deepEqual(r.mismatches, []);
+    assert.equal(r.heaps[3], r.heaps[1], `no guest memory leaked over the rounds: ${r.heaps}`);
+    assert.equal(r.heaps[2], r.heaps[1]);
+    assert.equal(r.abort.code, 'abort', JSON.stringify(r.abort));
+    assert.ok(r.untouched, 'the failed call wrote nothing');
+    assert.equal(r.generations[1], r.generations[0] + 1, 'the abort gave the runner a fresh memory');
+    assert.deepEqual(r.regions, [2, 2 * 256 * 192 * 2], 'the regions of the last call: input and output');
+    assert.deepEqual(r.inFlight, ['disposed', 'disposed']);
   });
 
   await t.test('isolated page: runAsync on a tiny pipeline costs a round trip to the runner', async () => {

@@ -2,7 +2,11 @@
 // runner), serial and threaded, against native Halide's outputs; errors
 // reject with the HalideError run would throw and leave the outputs alone;
 // calls queue; dispose ends the runner; an idle runner never keeps the
-// process alive. Also Pipeline.load([threaded, serial]).
+// process alive. Also Pipeline.load([threaded, serial]). A threaded
+// pipeline's arrays go through regions of the runner's shared memory
+// (its stats, a diagnostic, show them): outputs on 1/2/4 threads, other
+// shapes, outputs with gaps, concurrent calls, an abort (fresh regions),
+// the cap, dispose, and the runner's heap steady over many calls.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -406,4 +410,172 @@ test('Pipeline.load([threaded, serial]) loads the first the host can run: in Nod
   assert.throws(() => Pipeline.loadSync([], quiet), (e) => e instanceof HalideError && e.code === 'bad-argument');
   // A broken first build is an error, not a reason to take the next.
   await rejectsWith(Pipeline.load([new Uint8Array([0, 97, 115, 109, 9, 9, 9, 9]), serial], quiet), 'bad-module', /not a valid WebAssembly module/);
+});
+
+// A threaded pipeline's memory is shared: runAsync copies each array straight
+// into regions of the runner's guest memory and the outputs straight out.
+// The runner's stats (a diagnostic) show the regions and its heap.
+const runnerStats = (p) => p[Symbol.for('halide-wasm-executor.runnerStats')]();
+
+/** par_blur_u16's arguments for a w×h input of its own pattern `k`, and the output `run` gives on this thread. */
+function blurCase(p, w, h, k) {
+  const input = new Uint16Array(w * h).map((_, j) => (j * 37 + k * 1009) & 0xffff);
+  const args = { input: { data: input, shape: [w, h] }, par_blur_u16: { data: new Uint16Array(w * h), shape: [w, h] } };
+  const ref = new Uint16Array(w * h);
+  p.run({ input: { data: input.slice(), shape: [w, h] }, par_blur_u16: { data: ref, shape: [w, h] } });
+  return { args, out: args.par_blur_u16.data, ref };
+}
+
+for (const threads of [1, 2, 4]) {
+  test(`runAsync (threaded, ${threads} thread${threads > 1 ? 's' : ''}): the arrays go through regions of the runner's shared memory, reused from call to call; native Halide's outputs`, async () => {
+    for (const name of ['par_blur_u16_threads', 'bilateral_grid_threads', 'local_laplacian_threads']) {
+      const c = caseNamed(name);
+      const p = await Pipeline.load(wasmBytes(c.module), optionsFor(c, { ...quiet, threads }));
+      try {
+        let first = null;
+        for (let i = 0; i < 3; i++) {
+          const a = prepare(c);
+          const inputs = Object.values(a.args).filter((x) => x && x.data && !a.outputs.some((o) => o.data === x.data));
+          const before = inputs.map((x) => x.data.slice());
+          await p.runAsync(a.args);
+          checkOutputs(c, a.outputs);
+          inputs.forEach((x, j) => assert.deepEqual(x.data, before[j], 'inputs are untouched'));
+          const st = await runnerStats(p);
+          const bytes = Object.values(a.args).reduce((n, x) => n + (x?.data?.byteLength ?? 0), 0);
+          assert.equal(st.regions, Object.values(a.args).filter((x) => x?.data).length, `${name}: one region per array`);
+          assert.equal(st.regionBytes, bytes, `${name}: regions of the arrays' byte lengths`);
+          assert.ok(st.heapInUseBytes >= bytes, `${name}: the regions are in the runner's guest heap`);
+          if (first === null) first = st;
+          else assert.equal(st.heapInUseBytes, first.heapInUseBytes, `${name}: call ${i}: the same regions again, nothing more held`);
+        }
+      } finally {
+        p.dispose();
+      }
+    }
+  });
+}
+
+test('runAsync (threaded): successive calls and calls of other shapes each see their own input; a strided output keeps the caller\'s values where the pipeline does not write; no guest memory leaks over many calls', async () => {
+  const p = await Pipeline.load(wasmBytes('par_blur_u16_threads'), { ...quiet, threads: 2 });
+  try {
+    const shapes = [[256, 192], [256, 192], [100, 37], [256, 192], [64, 300], [64, 300], [72, 16]];
+    let heap = null;
+    for (let round = 0; round < 4; round++) {
+      for (const [i, [w, h]] of shapes.entries()) {
+        const { args, out, ref } = blurCase(p, w, h, round * 10 + i);
+        await p.runAsync(args);
+        assert.deepEqual(out, ref, `round ${round}, call ${i} (${w}×${h})`);
+      }
+      // An output whose rows are 8 elements apart: the gaps are the caller's.
+      const [w, h] = [64, 30];
+      const { args, ref } = blurCase(p, w, h, 99 + round);
+      const out = new Uint16Array((w + 8) * h).fill(7);
+      args.par_blur_u16 = { data: out, shape: [w, h], strides: [1, w + 8] };
+      await p.runAsync(args);
+      for (let y = 0; y < h; y++) {
+        assert.deepEqual(out.subarray(y * (w + 8), y * (w + 8) + w), ref.subarray(y * w, (y + 1) * w), `row ${y}`);
+        assert.ok(out.subarray(y * (w + 8) + w, (y + 1) * (w + 8)).every((v) => v === 7), `the gap after row ${y}`);
+      }
+      const st = await runnerStats(p);
+      assert.ok(st.regions <= 2, 'the regions of the last call only');
+      // After the first round the heap holds the same again (the allocator may keep what it freed).
+      if (round === 1) heap = st.heapInUseBytes;
+      if (round > 1) assert.equal(st.heapInUseBytes, heap, `round ${round}: no guest memory leaked`);
+    }
+  } finally {
+    p.dispose();
+  }
+});
+
+test('runAsync (threaded): concurrent calls each run on their own arguments, read when runAsync was called, and resolve in call order', async () => {
+  const p = await Pipeline.load(wasmBytes('par_blur_u16_threads'), { ...quiet, threads: 2 });
+  try {
+    for (let round = 0; round < 2; round++) {
+      const shapes = [[256, 192], [256, 192], [64, 40], [256, 192], [64, 40]];
+      const cases = shapes.map(([w, h], i) => blurCase(p, w, h, round * 100 + i));
+      const order = [];
+      const all = cases.map((c, i) => p.runAsync(c.args).then(() => order.push(i)));
+      // The caller may reuse its arrays at once.
+      for (const c of cases) c.args.input.data.fill(0);
+      await Promise.all(all);
+      assert.deepEqual(order, [0, 1, 2, 3, 4]);
+      cases.forEach((c, i) => assert.deepEqual(c.out, c.ref, `round ${round}, call ${i}`));
+    }
+  } finally {
+    p.dispose();
+  }
+});
+
+test('runAsync (threaded): an abort leaves the outputs untouched, the runner makes a fresh memory and new regions, the next calls run', async () => {
+  const c = caseNamed('bilateral_grid_threads');
+  const p = await Pipeline.load(wasmBytes(c.module), { ...quiet, threads: 2 });
+  try {
+    const good = prepare(c);
+    await p.runAsync(good.args);
+    checkOutputs(c, good.outputs);
+    const before = await runnerStats(p);
+    for (let i = 0; i < 2; i++) {
+      const bad = prepare(c);
+      const out = bad.outputs[0].data;
+      out.fill(-1);
+      const { shape } = bad.args.input;
+      // The same byte length as a good input: its region is the one the last call used.
+      bad.args.input = { data: new Float32Array(shape[0] * shape[1]).fill(0.5), shape: [shape[0] / 2, shape[1]], strides: [2, shape[0]] };
+      await rejectsWith(p.runAsync(bad.args), 'abort', /input\.stride\.0 \(2\) == 1/);
+      assert.ok(out.every((v) => v === -1), 'outputs untouched');
+      const again = prepare(c);
+      again.outputs[0].data.fill(3);
+      await p.runAsync(again.args);
+      checkOutputs(c, again.outputs);
+      const after = await runnerStats(p);
+      assert.equal(after.generation, before.generation + i + 1, 'a fresh memory each time');
+      assert.equal(after.regions, 2, 'input and output');
+    }
+    // Concurrent: a failing call between good ones.
+    const a = prepare(c);
+    const b = prepare(c);
+    b.outputs[0].data.fill(-1);
+    b.args.input = { ...b.args.input, strides: [2, 512] };
+    const d = prepare(c);
+    const r = await Promise.allSettled([p.runAsync(a.args), p.runAsync(b.args), p.runAsync(d.args)]);
+    assert.deepEqual(r.map((x) => x.status), ['fulfilled', 'rejected', 'fulfilled']);
+    checkOutputs(c, a.outputs);
+    assert.ok(b.outputs[0].data.every((v) => v === -1));
+    checkOutputs(c, d.outputs);
+  } finally {
+    p.dispose();
+  }
+});
+
+test('runAsync (threaded): an array too big for maxMemoryBytes is a clear out-of-memory HalideError, nothing written; the pipeline goes on', async () => {
+  const p = await Pipeline.load(wasmBytes('par_blur_u16_threads'), { ...quiet, threads: 2, maxMemoryBytes: 16 << 20 });
+  try {
+    const ok = blurCase(p, 256, 192, 1);
+    await p.runAsync(ok.args);
+    assert.deepEqual(ok.out, ok.ref);
+    const [w, h] = [2048, 2048]; // 8 MiB each way: 16 MiB with the module's own
+    const out = new Uint16Array(w * h).fill(5);
+    await assert.rejects(p.runAsync({ input: { data: new Uint16Array(w * h), shape: [w, h] }, par_blur_u16: { data: out, shape: [w, h] } }), (e) => {
+      assert.ok(e instanceof HalideError, String(e));
+      assert.equal(e.code, 'out-of-memory', e.message);
+      assert.match(e.message, /runAsync: argument '(input|par_blur_u16)' \(8388608 bytes\) cannot be placed in the pipeline's memory/);
+      return true;
+    });
+    assert.ok(out.every((v) => v === 5), 'output untouched');
+    const again = blurCase(p, 256, 192, 2);
+    await p.runAsync(again.args);
+    assert.deepEqual(again.out, again.ref);
+  } finally {
+    p.dispose();
+  }
+});
+
+test('runAsync (threaded): dispose while the first call waits for its regions, or while calls are queued, rejects them all', async () => {
+  const p = await Pipeline.load(wasmBytes('par_blur_u16_threads'), { ...quiet, threads: 2 });
+  const calls = [0, 1, 2].map((i) => blurCase(p, 64, 64, i));
+  const outs = calls.map((c) => c.out.fill(9));
+  const pending = calls.map((c) => p.runAsync(c.args));
+  p.dispose();
+  for (const r of pending) await rejectsWith(r, 'disposed', /this Pipeline was disposed/);
+  assert.ok(outs.every((o) => o.every((v) => v === 9)), 'outputs untouched');
 });
