@@ -123,8 +123,9 @@ test('the tarball holds what users need and nothing else', () => {
     'lib/threads-node.cjs',
     'lib/thread-worker.cjs',
     'lib/thread-worker.mjs',
-    // runAsync: the shared half, and its runner worker in Node and in browsers.
+    // runAsync: the calling side, the runner's side, and its runner worker in Node and in browsers.
     'lib/run-async.mjs',
+    'lib/runner-serve.mjs',
     'lib/runner-node.cjs',
     'lib/runner-worker.cjs',
     'lib/runner-worker.mjs',
