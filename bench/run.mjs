@@ -18,6 +18,7 @@ import os from 'node:os';
 import { Pipeline } from '../lib/node.mjs';
 import { PlainHost } from './plain-host.mjs';
 import { fill, fnv1a, threadedArgs as argsFor } from './data.mjs';
+import { CHROMIUM, launchChromium } from '../scripts/chromium.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
@@ -476,7 +477,6 @@ async function threadRows() {
 }
 
 // ---- threads in Chromium (runAsync in a page) ---------------------------------------
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_THREADED = ['bilateral_grid', 'local_laplacian'];
 
 /**
@@ -493,9 +493,8 @@ async function chromiumThreadRows() {
   };
   if (!existsSync(CHROMIUM)) return skip(`skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
   if (!existsSync(join(ROOT, 'pkg', 'web', 'halide_wasm_executor_bg.wasm'))) return skip('skipped: pkg/web is missing (node scripts/setup.mjs --build)');
-  let chromium;
   try {
-    ({ chromium } = await import('playwright-core'));
+    await import('playwright-core');
   } catch (e) {
     return skip(`skipped: playwright-core cannot be loaded (npm ci): ${e.message}`);
   }
@@ -505,10 +504,7 @@ async function chromiumThreadRows() {
   let browser;
   let results;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium();
     const specs = CHROMIUM_THREADED.map((name) => ({ name: `${name}_threads`, module: `${name}_threads`, shape: THREADED[name] }));
     const rounds = QUICK ? 3 : 15;
     // A safety net, never needed so far: a page that gives no answer in

@@ -15,6 +15,7 @@ import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:f
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { CHROMIUM as chromium } from './chromium.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -62,7 +63,6 @@ function ensureNodeModules() {
   }
 }
 
-export const chromium = '/usr/bin/chromium';
 export const chromedriver = '/usr/bin/chromedriver';
 
 function ensureBrowser() {

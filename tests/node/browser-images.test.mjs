@@ -13,9 +13,9 @@ import { dirname, join } from 'node:path';
 import { startServer } from '../../scripts/serve.mjs';
 import { Pipeline, toBuffer, toImageData } from 'halide-wasm-executor';
 import { wasmBytes } from './fixtures.mjs';
+import { CHROMIUM, launchChromium } from '../../scripts/chromium.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
 const PAGE = '/tests/node/browser/blank.html';
 
 test('images and module inputs in Chromium', { timeout: 120_000 }, async (t) => {
@@ -24,12 +24,8 @@ test('images and module inputs in Chromium', { timeout: 120_000 }, async (t) => 
     return;
   }
   assert.ok(existsSync(join(ROOT, 'pkg', 'web', 'halide_wasm_executor_bg.wasm')), 'pkg/web is missing: run `node scripts/setup.mjs --build`');
-  const { chromium } = await import('playwright-core');
   const server = await startServer({ port: 0, isolation: false });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const browser = await launchChromium();
   t.after(async () => {
     await browser.close();
     await server.close();

@@ -25,9 +25,9 @@ import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
 import { caseNamed, compare, fixturesDir, manifest, prepare } from './fixtures.mjs';
 import { recipe } from './readme-blocks.mjs';
+import { CHROMIUM, launchChromium } from '../../scripts/chromium.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
 const bin = (name) => join(ROOT, 'node_modules', '.bin', name);
 const CASES = ['brighten_u8', 'bilateral_grid_threads'];
 
@@ -137,11 +137,7 @@ test('the package under Vite, webpack 5, esbuild and no bundler, in a page and a
     assert.equal(copies.length, 1, `${name} emits the executor's wasm once: ${copies.join(', ')}`);
   }
 
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  browser = await launchChromium();
 
   for (const [name, app] of Object.entries(apps)) {
     await t.test(name, async () => {

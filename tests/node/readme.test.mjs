@@ -39,10 +39,10 @@ import { dirname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { readmeBlocks } from './readme-blocks.mjs';
+import { CHROMIUM, launchChromium } from '../../scripts/chromium.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WORK = join(ROOT, 'tests', 'artifacts', 'readme');
-const CHROMIUM = '/usr/bin/chromium';
 
 /** What a block says it prints: the `→ X` comments, in order. */
 const expectedOutput = (code) => [...code.matchAll(/(?:\/\/|#) → (.+)$/gm)].map((m) => m[1].trim());
@@ -114,13 +114,9 @@ let browser;
 let server;
 async function runInPage(block, n) {
   if (!browser) {
-    const { chromium } = await import('playwright-core');
     const { startServer } = await import('../../scripts/serve.mjs');
     server = await startServer({ port: 0, root: WORK });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium();
   }
   const file = `block${n}.mjs`;
   writeFileSync(join(WORK, file), block.code);

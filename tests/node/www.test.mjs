@@ -15,9 +15,9 @@ import { dirname, join } from 'node:path';
 import pngjs from 'pngjs';
 import { Pipeline } from 'halide-wasm-executor';
 import { startServer } from '../../scripts/serve.mjs';
+import { CHROMIUM, launchChromium } from '../../scripts/chromium.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
 const TIMEOUT = 60_000;
 
@@ -137,13 +137,9 @@ test('the in-browser demo (www/)', { timeout: 400_000 }, async (t) => {
   assert.ok(DEMOS.length >= 3, `the manifest lists ${DEMOS.length} demo pipelines`);
   for (const d of DEMOS) assert.ok(d.threaded && manifest.modules[d.threaded].threads, `${d.name} has a threaded build`);
 
-  const { chromium } = await import('playwright-core');
   const server = await startServer({ port: 0 });
   const plain = await startServer({ port: 0, isolation: false });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const browser = await launchChromium();
   t.after(async () => {
     await browser.close();
     await server.close();
