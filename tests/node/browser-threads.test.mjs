@@ -26,9 +26,9 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { startServer } from '../../scripts/serve.mjs';
 import { caseNamed, prepare, compare, arrayType, manifest } from './fixtures.mjs';
+import { CHROMIUM, launchChromium } from '../../scripts/chromium.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CHROMIUM = '/usr/bin/chromium';
 const PAGE = '/tests/node/browser/blank.html';
 
 /** Native Halide's output of a fixture case, and the case's tolerance. */
@@ -49,13 +49,9 @@ test('threaded pipelines and runAsync in Chromium', { timeout: 180_000 }, async 
     return;
   }
   assert.ok(existsSync(join(ROOT, 'pkg', 'web', 'halide_wasm_executor_bg.wasm')), 'pkg/web is missing: run `node scripts/setup.mjs --build`');
-  const { chromium } = await import('playwright-core');
   const isolated = await startServer({ port: 0 });
   const plain = await startServer({ port: 0, isolation: false });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  const browser = await launchChromium();
   t.after(async () => {
     await browser.close();
     await isolated.close();
@@ -145,18 +141,9 @@ test('threaded pipelines and runAsync in Chromium', { timeout: 180_000 }, async 
   await t.test('isolated page: a dedicated worker loads bilateral_grid_threads and runs it synchronously', async () => {
     await page.goto(isolated.url + PAGE);
     const results = await page.evaluate(async () => {
-      const inWorker = (threads) =>
-        new Promise((resolve) => {
-          const w = new Worker('./worker.mjs', { type: 'module' });
-          w.onmessage = (e) => {
-            w.terminate();
-            resolve(e.data);
-          };
-          w.onerror = (e) => resolve({ error: { message: e.message } });
-          w.postMessage({ name: 'bilateral_grid_threads', threads });
-        });
+      const { inWorker } = await import('./harness.mjs');
       const out = [];
-      for (const threads of [1, 2, 1, 2, 1, 2]) out.push({ threads, ...(await inWorker(threads)) });
+      for (const threads of [1, 2, 1, 2, 1, 2]) out.push({ threads, ...(await inWorker({ name: 'bilateral_grid_threads', threads })) });
       return out.map((r) => ({ ...r, output: r.output && Array.from(r.output), again: r.again && Array.from(r.again), late: r.late && Array.from(r.late) }));
     });
     for (const r of results) {
@@ -185,16 +172,6 @@ test('threaded pipelines and runAsync in Chromium', { timeout: 180_000 }, async 
       async ({ names, counts }) => {
         const { Pipeline } = await import('/lib/web.mjs');
         const h = await import('./harness.mjs');
-        const inWorker = (name, threads) =>
-          new Promise((resolve) => {
-            const w = new Worker('./worker.mjs', { type: 'module' });
-            w.onmessage = (e) => {
-              w.terminate();
-              resolve(e.data);
-            };
-            w.onerror = (e) => resolve({ error: { message: e.message } });
-            w.postMessage({ name, threads, once: true });
-          });
         const out = [];
         for (const name of names) {
           const { args, outputs } = await h.prepare(name);
@@ -211,7 +188,7 @@ test('threaded pipelines and runAsync in Chromium', { timeout: 180_000 }, async 
             } catch (e) {
               row.asyncError = h.describe(e);
             }
-            const w = await inWorker(name, threads);
+            const w = await h.inWorker({ name, threads, once: true });
             row.worker = w.ok ? Array.from(w.output) : null;
             row.workerError = w.error;
             row.loadMs = w.loadMs;

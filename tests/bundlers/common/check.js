@@ -79,3 +79,11 @@ export async function check(hwe, { sync = false } = {}) {
   p?.dispose();
   return out;
 }
+
+/** What an app's own module Worker `w` posts back (its check), or why it failed to load. */
+export function workerResult(w) {
+  return new Promise((resolve) => {
+    w.onmessage = (e) => resolve(e.data);
+    w.onerror = (e) => resolve({ error: e.message || 'the worker failed to load' });
+  });
+}

@@ -1,5 +1,5 @@
 import { Pipeline, HalideError, init } from 'halide-wasm-executor';
-import { check } from '../common/check.js';
+import { check, workerResult } from '../common/check.js';
 
 const hwe = { Pipeline, HalideError, init };
 
@@ -16,11 +16,8 @@ async function main() {
   }
   const page = await check(hwe);
   // Module workers do not see the page's import map: the worker imports the file.
-  const worker = await new Promise((resolve) => {
-    const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-    w.onmessage = (e) => resolve(e.data);
-    w.onerror = (e) => resolve({ error: e.message || 'the worker failed to load' });
-  });
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  const worker = await workerResult(w);
   return { page, worker };
 }
 window.result = main();

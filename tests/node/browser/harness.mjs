@@ -53,3 +53,16 @@ export function withStridedInput(args) {
   const strides = shape.map((e) => ((stride *= e), stride / e));
   return { ...args, input: { data: new data.constructor(2 * data.length), shape, strides } };
 }
+
+/** Posts `message` to a new worker.mjs and resolves with its one reply (then ends it), or `{ error }` if it failed to load. */
+export function inWorker(message) {
+  return new Promise((resolve) => {
+    const w = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module' });
+    w.onmessage = (e) => {
+      w.terminate();
+      resolve(e.data);
+    };
+    w.onerror = (e) => resolve({ error: { message: e.message } });
+    w.postMessage(message);
+  });
+}
