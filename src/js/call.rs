@@ -123,9 +123,10 @@ pub fn plan(
     }
     let mut slots = Vec::with_capacity(meta.arguments.len());
     let data = Array::new_with_length(meta.arguments.len() as u32);
-    // The first input buffer's name and shape; the omitted outputs, by
-    // index into `slots` and `meta.arguments`.
-    let mut first_input: Option<(&str, BufferShape)> = None;
+    // The first input buffer's name and index into `slots` (its shape is
+    // read there, only when an output was omitted); the omitted outputs,
+    // by index into `slots` and `meta.arguments`.
+    let mut first_input: Option<(&str, usize)> = None;
     let mut omitted: Vec<(usize, usize)> = Vec::new();
     for (i, (a, key)) in meta.arguments.iter().zip(names_js).enumerate() {
         if a.name == USER_CONTEXT {
@@ -193,7 +194,7 @@ pub fn plan(
             };
             data.set(i as u32, buf.bytes.into());
             if a.kind == ArgKind::Input && first_input.is_none() {
-                first_input = Some((a.name.as_str(), buf.shape.clone()));
+                first_input = Some((a.name.as_str(), slots.len()));
             }
             slots.push(Slot::Buffer {
                 shape: buf.shape,
@@ -209,7 +210,10 @@ pub fn plan(
     for (slot, i) in omitted {
         let a = &meta.arguments[i];
         let elem = a.elem.expect("checked above");
-        let like = first_input.as_ref().map(|(n, s)| (*n, s));
+        let like = first_input.and_then(|(n, s)| match &slots[s] {
+            Slot::Buffer { shape, .. } => Some((n, shape)),
+            _ => None,
+        });
         let o = outputs::allocated_output(&a.name, a.dimensions as usize, elem.name(), like)?;
         let buffer = new_buffer(elem, &o).map_err(|e| Failure {
             error: Error::bad_arg(
